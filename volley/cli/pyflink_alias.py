@@ -40,11 +40,7 @@ def target_name(fullname: str) -> str | None:
 
 def missing_module_message(fullname: str, target: str) -> str:
     """The text of the error for a PyFlink module Volley does not provide (pinned by tests)."""
-    return (
-        f"No module named {fullname!r}: Volley does not provide {fullname!r} yet "
-        f"(it would be {target!r}); "
-        "use the Volley modules that exist or file an issue naming the PyFlink feature you need"
-    )
+    return f"No module named {fullname!r}: Volley does not provide {fullname!r} yet (no {target!r})"
 
 
 class _ExistingModuleLoader(importlib.abc.Loader):

@@ -20,6 +20,7 @@ from typing import TextIO
 from volley.errors import VolleyError
 
 _VOLLEY_DIR = Path(__file__).resolve().parent.parent
+_ALIAS_FILE = str(Path(__file__).resolve().with_name("pyflink_alias.py"))
 
 
 def _library_dirs() -> tuple[str, ...]:
@@ -61,9 +62,7 @@ def format_user_frames(tb: TracebackType | None) -> list[str]:
     """Format only the user's frames of a traceback, Python-style."""
     library_dirs = _library_dirs()
     frames = [
-        frame
-        for frame in traceback.extract_tb(tb)
-        if is_user_frame(frame.filename, library_dirs)
+        frame for frame in traceback.extract_tb(tb) if is_user_frame(frame.filename, library_dirs)
     ]
     return traceback.format_list(frames) if frames else []
 
@@ -89,6 +88,13 @@ def report_volley_error(exc: VolleyError, out: TextIO) -> None:
 
 
 def report_exception(exc: BaseException, script: str, out: TextIO) -> None:
-    """Print any other exception as Python would have for ``python script``."""
+    """Print any other exception as Python would have for ``python script``.
+
+    The frames of the pyflink alias finder are dropped from the end too: Python hides its own
+    import machinery from tracebacks, and the alias is part of that machinery here.
+    """
     tb = strip_leading_frames(exc.__traceback__, script)
-    out.writelines(traceback.format_exception(type(exc), exc, tb))
+    report = traceback.TracebackException(type(exc), exc, tb)
+    while report.stack and os.path.realpath(report.stack[-1].filename) == _ALIAS_FILE:
+        report.stack.pop()
+    out.writelines(report.format())

@@ -1,0 +1,161 @@
+"""Reading Flink's csv format: no header, typed by the table schema, streamed in blocks.
+
+The fast path is ``pyarrow.csv.open_csv`` with the column types taken from the schema, so a
+10M-row file streams in blocks of ``BLOCK_SIZE`` bytes and never loads at once. When pyarrow
+reports a malformed row, reading continues on the exact slow path (``csv_slow``) from the first
+row not yet emitted, which names the line or skips the row.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from volley.connectors.csv_options import CsvSettings
+from volley.connectors.csv_slow import tolerant_batches
+from volley.connectors.csv_values import (
+    FALSE_VALUES,
+    TRUE_VALUES,
+    apply_nulls,
+    check_supported,
+    parse_strings,
+    read_as_string,
+)
+from volley.plan.types import RowType
+
+BLOCK_SIZE = 8 << 20
+
+
+class CsvReader:
+    """Reads csv files into batches of ``schema``; counts skipped malformed rows."""
+
+    def __init__(self, schema: RowType, settings: CsvSettings) -> None:
+        for f in schema.fields:
+            check_supported(f.name, f.data_type)
+        self.schema = schema
+        self.settings = settings
+        self.skipped_rows = 0
+        self._arrow_schema = schema.to_arrow_schema()
+        self._text_columns = [i for i, f in enumerate(schema.fields) if _needs_finish(f, settings)]
+
+    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+        emitted = 0
+        skipped_fast = 0
+
+        def on_invalid(_row: object) -> str:
+            nonlocal skipped_fast
+            skipped_fast += 1
+            return "skip"
+
+        try:  # open_csv reads the first block, so it can fail too
+            reader = self._open(path, on_invalid if self.settings.ignore_parse_errors else None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            yield from tolerant_batches(path, self.schema, self.settings, 0, self._count)
+            return
+        while True:
+            try:
+                batch = self._finish(reader.read_next_batch())
+            except StopIteration:
+                break
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                reader.close()
+                yield from tolerant_batches(path, self.schema, self.settings, emitted, self._count)
+                return
+            emitted += batch.num_rows
+            yield batch
+        self.skipped_rows += skipped_fast
+
+    def _count(self, n: int) -> None:
+        self.skipped_rows += n
+
+    def _open(
+        self, path: str, on_invalid: Callable[[object], str] | None
+    ) -> pacsv.CSVStreamingReader:
+        s = self.settings
+        types = {
+            f.name: pa.string() if read_as_string(f.data_type) else f.data_type.to_arrow()
+            for f in self.schema.fields
+        }
+        null_values = [""] if s.null_literal is None else sorted({"", s.null_literal})
+        source = _CommentFilter(path) if s.allow_comments else path
+        return pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                column_names=self.schema.names,
+                autogenerate_column_names=False,
+                block_size=BLOCK_SIZE,
+                skip_rows=1 if s.ignore_first_line else 0,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=s.delimiter,
+                quote_char=s.quote_char or False,
+                escape_char=s.escape_char or False,
+                double_quote=True,
+                newlines_in_values=True,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=null_values,
+                true_values=TRUE_VALUES,
+                false_values=FALSE_VALUES,
+                strings_can_be_null=s.null_literal == "",
+                quoted_strings_can_be_null=False,
+            ),
+        )
+
+    def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Convert the columns pyarrow read as text; raises ArrowInvalid on a bad value."""
+        if not self._text_columns:
+            return batch
+        arrays = list(batch.columns)
+        for i in self._text_columns:
+            data_type = self.schema.fields[i].data_type
+            strings = apply_nulls(arrays[i], data_type, self.settings)
+            arrays[i] = parse_strings(strings, data_type, self.settings)
+        return pa.RecordBatch.from_arrays(arrays, schema=self._arrow_schema)
+
+
+def _needs_finish(field, settings: CsvSettings) -> bool:
+    if field.data_type.is_string:
+        # pyarrow nulls '' itself when the literal is ''; any other literal is replaced here
+        return settings.null_literal not in (None, "")
+    return read_as_string(field.data_type)
+
+
+class _CommentFilter(io.RawIOBase):
+    """A file without its ``#`` comment lines (pyarrow.csv has no comment support)."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._pending = b""
+        self._tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._file.read(1 << 20)
+            if not chunk:
+                self._pending, self._tail = self._tail, b""
+                if self._pending.startswith(b"#"):
+                    self._pending = b""
+                break
+            data = self._tail + chunk
+            cut = data.rfind(b"\n") + 1
+            self._tail = data[cut:]
+            lines = data[:cut].splitlines(keepends=True)
+            self._pending = b"".join(line for line in lines if not line.startswith(b"#"))
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()

@@ -1,0 +1,75 @@
+"""Reading and writing parquet: columns matched by name and cast to the declared types.
+
+Parquet files carry their own schema; the table's declared one wins. A column the table declares
+but the file lacks is an error naming both (Flink fails the same way), and a column that cannot be
+cast is an error naming the column and both types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from volley.errors import ConnectorError
+from volley.plan.types import RowType
+
+BATCH_ROWS = 65_536
+
+
+class ParquetReader:
+    def __init__(self, schema: RowType) -> None:
+        self.schema = schema
+        self.skipped_rows = 0
+        self._arrow_schema = schema.to_arrow_schema()
+
+    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+        try:
+            parquet = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ConnectorError(
+                f"cannot read {path!r} as parquet; expected a parquet file, got: {e}; "
+                "check the table's 'format' option"
+            ) from e
+        available = parquet.schema_arrow.names
+        missing = [n for n in self.schema.names if n not in available]
+        if missing:
+            raise ConnectorError(
+                f"parquet file {path!r} has no column {missing[0]!r}; expected the columns "
+                f"{self.schema.names}, got {available}; fix the table's schema"
+            )
+        with parquet:
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=self.schema.names):
+                yield cast_batch(batch, self._arrow_schema, path)
+
+
+def cast_batch(batch: pa.RecordBatch, target: pa.Schema, where: str) -> pa.RecordBatch:
+    """``batch`` (columns in ``target`` order) cast column by column to ``target``."""
+    arrays = []
+    for column, field in zip(batch.columns, target, strict=True):
+        if column.type != field.type:
+            try:
+                column = column.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise ConnectorError(
+                    f"column {field.name!r} of {where!r} cannot be cast; expected {field.type}, "
+                    f"got {column.type} ({e}); declare a matching type"
+                ) from e
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+class ParquetWriter:
+    """Writes batches to one open binary file; the footer is written at ``close``."""
+
+    def __init__(self, stream: BinaryIO, schema: RowType, compression: str = "snappy") -> None:
+        self._writer = pq.ParquetWriter(stream, schema.to_arrow_schema(), compression=compression)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._writer.write_batch(batch)
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,34 @@
+"""Flink's row kinds as they travel in an updating stream's record batches.
+
+An updating stream carries its row kinds in an int8 column named ``__row_kind``, the last column
+of every batch. The values are Flink's ``RowKind.toByteValue()`` so that they print and sort the
+way Flink's do.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+ROW_KIND_COLUMN = "__row_kind"
+
+INSERT = 0
+UPDATE_BEFORE = 1
+UPDATE_AFTER = 2
+DELETE = 3
+
+SHORT_STRINGS: tuple[str, ...] = ("+I", "-U", "+U", "-D")
+"""``SHORT_STRINGS[kind]`` is Flink's ``RowKind.shortString()``."""
+
+
+def has_row_kind(batch: pa.RecordBatch) -> bool:
+    """Whether ``batch`` is from an updating stream (its last column is the row kind)."""
+    names = batch.schema.names
+    return bool(names) and names[-1] == ROW_KIND_COLUMN
+
+
+def split_row_kind(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.Array | None]:
+    """The batch without its row kind column, and that column (None for an insert-only batch)."""
+    if not has_row_kind(batch):
+        return batch, None
+    last = batch.num_columns - 1
+    return batch.drop_columns([ROW_KIND_COLUMN]), batch.column(last)

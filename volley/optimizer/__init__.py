@@ -1,0 +1,40 @@
+"""Rewrite rules over logical plans, applied bottom-up by ``optimize``.
+
+Each rule is a function ``Node -> Node`` in a module of its own, named after what it does. The
+layer may import plan/ only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+from volley.optimizer.push_filter_into_join import push_filter_into_join
+from volley.plan import nodes as n
+
+RULES = (push_filter_into_join,)
+
+
+def optimize(node: n.Node) -> n.Node:
+    """Apply every rule bottom-up, once; shared sub-plans stay shared."""
+    return _rewrite(node, {})
+
+
+def _rewrite(node: n.Node, memo: dict[int, n.Node]) -> n.Node:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    changes = {}
+    for f in fields(node):  # type: ignore[arg-type]
+        value = getattr(node, f.name)
+        if isinstance(value, n.Node):
+            new = _rewrite(value, memo)
+            if new is not value:
+                changes[f.name] = new
+    result = replace(node, **changes) if changes else node  # type: ignore[type-var]
+    for rule in RULES:
+        result = rule(result)
+    memo[key] = result
+    return result
+
+
+__all__ = ["optimize", "RULES"]

@@ -1,0 +1,1 @@
+"""Volley's physical layer (see DESIGN.md)."""

@@ -1,0 +1,54 @@
+"""The job graph: operators and sources wired by edges, as every runner receives it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from volley.runtime.operator import Operator
+
+
+@dataclass
+class Vertex:
+    id: int
+    name: str
+    operator: Operator | None = None
+    #: for sources: a factory of the batch iterator (called once per run)
+    source: Callable[[], Iterator[pa.RecordBatch]] | None = None
+    bounded: bool = True
+    #: (upstream vertex id, input port of this vertex)
+    inputs: list[tuple[int, int]] = field(default_factory=list)
+    parallelism: int = 1
+
+    @property
+    def is_source(self) -> bool:
+        return self.source is not None
+
+
+@dataclass
+class JobGraph:
+    name: str
+    vertices: list[Vertex] = field(default_factory=list)
+
+    def add(self, vertex: Vertex) -> Vertex:
+        self.vertices.append(vertex)
+        return vertex
+
+    def next_id(self) -> int:
+        return len(self.vertices)
+
+    def downstream(self) -> dict[int, list[tuple[int, int]]]:
+        result: dict[int, list[tuple[int, int]]] = {v.id: [] for v in self.vertices}
+        for v in self.vertices:
+            for up, port in v.inputs:
+                result[up].append((v.id, port))
+        return result
+
+    def describe(self) -> list[str]:
+        lines = []
+        for v in self.vertices:
+            ins = ", ".join(f"#{u}" for u, _ in v.inputs)
+            lines.append(f"#{v.id} {v.name}" + (f" <- {ins}" if ins else ""))
+        return lines

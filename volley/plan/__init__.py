@@ -1,0 +1,1 @@
+"""Volley's plan layer (see DESIGN.md)."""

@@ -1,0 +1,131 @@
+"""The resolved expression IR shared by the Table API and SQL.
+
+Both front ends bind their syntax trees against an input schema into these nodes; the runtime
+evaluates them over record batches. Columns are referred to by position (``InputRef``), so joins
+whose sides share column names stay unambiguous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from volley.plan.types import BooleanType, DataType
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Base of resolved expressions. ``type`` is the result type, nullability included."""
+
+
+
+
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class InputRef(Expr):
+    index: int
+    name: str
+    type: DataType  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"${self.index}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    value: Any
+    type: DataType  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return "NULL" if self.value is None else repr(self.value)
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """A built-in function or operator; ``fn`` is a key of ``plan.functions.FUNCTIONS``."""
+
+    fn: str
+    args: tuple[Expr, ...]
+    type: DataType  # type: ignore[assignment]
+    # Extra, non-expression arguments: a time unit for EXTRACT, a format, a null ordering, ...
+    params: tuple[Any, ...] = ()
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def __str__(self) -> str:
+        inner = ", ".join(str(a) for a in self.args)
+        if self.params:
+            inner += "; " + ", ".join(repr(p) for p in self.params)
+        return f"{self.fn}({inner})"
+
+
+@dataclass(frozen=True)
+class Cast(Expr):
+    operand: Expr
+    type: DataType  # type: ignore[assignment]
+    safe: bool = False  # TRY_CAST: NULL instead of an error
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
+    def __str__(self) -> str:
+        return f"{'TRY_CAST' if self.safe else 'CAST'}({self.operand} AS {self.type})"
+
+
+@dataclass(frozen=True)
+class UdfCall(Expr):
+    """A call of a user-defined scalar function (``udf.UserDefinedScalarFunction``)."""
+
+    function: Any
+    args: tuple[Expr, ...]
+    type: DataType  # type: ignore[assignment]
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def __str__(self) -> str:
+        return f"{self.function.name}({', '.join(str(a) for a in self.args)})"
+
+    def __hash__(self) -> int:
+        return hash((id(self.function), self.args))
+
+
+def is_boolean(e: Expr) -> bool:
+    return isinstance(e.type, BooleanType)
+
+
+def walk(e: Expr):
+    """Every node of ``e``, parents first."""
+    yield e
+    for c in e.children:
+        yield from walk(c)
+
+
+def input_refs(e: Expr) -> set[int]:
+    return {n.index for n in walk(e) if isinstance(n, InputRef)}
+
+
+def shift_refs(e: Expr, offset: int) -> Expr:
+    """``e`` with every column index moved by ``offset`` (for the right side of a join)."""
+    return remap_refs(e, lambda i: i + offset)
+
+
+def remap_refs(e: Expr, mapping) -> Expr:
+    if isinstance(e, InputRef):
+        return InputRef(mapping(e.index), e.name, e.type)
+    if isinstance(e, Call):
+        return Call(e.fn, tuple(remap_refs(a, mapping) for a in e.args), e.type, e.params)
+    if isinstance(e, Cast):
+        return Cast(remap_refs(e.operand, mapping), e.type, e.safe)
+    if isinstance(e, UdfCall):
+        return UdfCall(e.function, tuple(remap_refs(a, mapping) for a in e.args), e.type)
+    return e

@@ -1,0 +1,362 @@
+"""Logical plan nodes: immutable, validated when built, each with a derived output schema.
+
+The Table API and SQL both build these. ``changelog_mode`` says what kinds of rows a node emits
+in streaming mode (Flink's changelog-mode inference): a sink that takes only inserts rejects an
+updating plan before anything runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+
+from volley.connectors.base import ChangelogMode
+from volley.errors import PlanError
+from volley.plan.expressions import Expr, input_refs
+from volley.plan.types import BigIntType, DataType, RowField, RowType
+
+INSERT_ONLY = ChangelogMode.INSERT_ONLY
+RETRACT = ChangelogMode.RETRACT
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """Base of logical plan nodes."""
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return ()
+
+    @cached_property
+    def schema(self) -> RowType:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def changelog_mode(self) -> ChangelogMode:
+        """Insert-only unless an input is updating; stateful nodes override."""
+        if any(i.changelog_mode() is not INSERT_ONLY for i in self.inputs):
+            return RETRACT
+        return INSERT_ONLY
+
+    def describe(self) -> str:
+        """One line for ``explain()``: the node name and its arguments."""
+        return type(self).__name__
+
+    @property
+    def bounded(self) -> bool:
+        return all(i.bounded for i in self.inputs)
+
+
+def _schema(names: tuple[str, ...] | list[str], types: list[DataType]) -> RowType:
+    return RowType(tuple(RowField(n, t) for n, t in zip(names, types, strict=True)))
+
+
+def _check_unique(names: tuple[str, ...] | list[str], what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise PlanError(
+                f"duplicate column name {n!r} in {what}; give the columns distinct names "
+                "with .alias(...) or AS"
+            )
+        seen.add(n)
+
+
+@dataclass(frozen=True, eq=False)
+class Values(Node):
+    """In-memory rows (from_elements, from_pandas, from_arrow, SQL VALUES)."""
+
+    row_type: RowType
+    table: pa.Table
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.row_type
+
+    def describe(self) -> str:
+        return f"Values(fields=[{', '.join(self.row_type.names)}], rows={self.table.num_rows})"
+
+
+@dataclass(frozen=True, eq=False)
+class Scan(Node):
+    """Read a catalog table's physical columns through its connector."""
+
+    table_name: str
+    catalog_table: Any  # plan.catalog.CatalogTable
+    row_type: RowType
+    is_bounded: bool = True
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.row_type
+
+    @property
+    def bounded(self) -> bool:
+        return self.is_bounded
+
+    def describe(self) -> str:
+        return f"Scan(table=[{self.table_name}], fields=[{', '.join(self.row_type.names)}])"
+
+
+@dataclass(frozen=True, eq=False)
+class Project(Node):
+    input: Node
+    exprs: tuple[Expr, ...]
+    names: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _check_unique(self.names, "a projection")
+        width = len(self.input.schema.fields)
+        for e in self.exprs:
+            bad = [i for i in input_refs(e) if i >= width]
+            if bad:
+                raise PlanError(f"internal: column #{bad[0]} out of range in {e}")
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return _schema(self.names, [e.type for e in self.exprs])
+
+    def describe(self) -> str:
+        parts = [
+            str(e) if str(e).endswith(f":{n}") else f"{e} AS {n}"
+            for e, n in zip(self.exprs, self.names, strict=True)
+        ]
+        return f"Project({', '.join(parts)})"
+
+
+@dataclass(frozen=True, eq=False)
+class Filter(Node):
+    input: Node
+    condition: Expr
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.input.schema
+
+    def describe(self) -> str:
+        return f"Filter(condition=[{self.condition}])"
+
+
+@dataclass(frozen=True)
+class AggCall:
+    """One aggregate: ``fn`` over input column ``arg`` (None for COUNT(*))."""
+
+    fn: str
+    arg: int | None
+    distinct: bool
+    type: DataType
+    name: str
+    udaf: Any = None
+
+    def __str__(self) -> str:
+        a = "*" if self.arg is None else f"${self.arg}"
+        return f"{self.fn}({'DISTINCT ' if self.distinct else ''}{a})"
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregate(Node):
+    """Group by ``group_keys`` (input column indices); output: the keys, then the aggregates."""
+
+    input: Node
+    group_keys: tuple[int, ...]
+    aggs: tuple[AggCall, ...]
+
+    def __post_init__(self) -> None:
+        _check_unique(
+            [self.input.schema.fields[k].name for k in self.group_keys]
+            + [a.name for a in self.aggs],
+            "a group by",
+        )
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        keys = [self.input.schema.fields[k] for k in self.group_keys]
+        return RowType(tuple(keys) + tuple(RowField(a.name, a.type) for a in self.aggs))
+
+    def changelog_mode(self) -> ChangelogMode:
+        return RETRACT
+
+    def describe(self) -> str:
+        names = self.input.schema.names
+        keys = ", ".join(names[k] for k in self.group_keys)
+        aggs = ", ".join(f"{a} AS {a.name}" for a in self.aggs)
+        return f"Aggregate(groupBy=[{keys}], select=[{aggs}])"
+
+
+JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti")
+
+
+@dataclass(frozen=True, eq=False)
+class Join(Node):
+    """``condition`` is over the left columns followed by the right ones."""
+
+    left: Node
+    right: Node
+    kind: str
+    condition: Expr | None
+
+    def __post_init__(self) -> None:
+        if self.kind not in JOIN_KINDS:
+            raise PlanError(f"unknown join kind {self.kind!r}; expected one of {JOIN_KINDS}")
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+    @cached_property
+    def schema(self) -> RowType:
+        if self.kind in ("semi", "anti"):
+            return self.left.schema
+        lf = self.left.schema.fields
+        rf = self.right.schema.fields
+        if self.kind in ("right", "full"):
+            lf = tuple(RowField(f.name, f.data_type.as_nullable()) for f in lf)
+        if self.kind in ("left", "full"):
+            rf = tuple(RowField(f.name, f.data_type.as_nullable()) for f in rf)
+        return RowType(tuple(lf) + tuple(rf))
+
+    def changelog_mode(self) -> ChangelogMode:
+        if self.kind == "inner" and super().changelog_mode() is INSERT_ONLY:
+            return INSERT_ONLY
+        return RETRACT
+
+    def describe(self) -> str:
+        return f"Join(joinType=[{self.kind}], where=[{self.condition}])"
+
+
+@dataclass(frozen=True, eq=False)
+class SetOp(Node):
+    """UNION / INTERSECT / MINUS (EXCEPT), with or without ALL; output names are the left's."""
+
+    left: Node
+    right: Node
+    kind: str  # "union" | "intersect" | "minus"
+    all: bool
+    row_type: RowType = field(default=None)  # type: ignore[assignment]
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.row_type
+
+    def changelog_mode(self) -> ChangelogMode:
+        if self.kind == "union" and self.all:
+            return super().changelog_mode()
+        return RETRACT
+
+    def describe(self) -> str:
+        return f"{self.kind.capitalize()}(all=[{str(self.all).lower()}])"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    index: int
+    ascending: bool = True
+    nulls_first: bool | None = None  # None: Flink's default (first for ASC, last for DESC)
+
+    @property
+    def effective_nulls_first(self) -> bool:
+        return self.ascending if self.nulls_first is None else self.nulls_first
+
+
+@dataclass(frozen=True, eq=False)
+class Sort(Node):
+    """ORDER BY with optional OFFSET/FETCH; with no keys it is a plain LIMIT/OFFSET."""
+
+    input: Node
+    keys: tuple[SortKey, ...]
+    offset: int = 0
+    fetch: int | None = None
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.input.schema
+
+    def describe(self) -> str:
+        names = self.input.schema.names
+        keys = ", ".join(
+            f"{names[k.index]} {'ASC' if k.ascending else 'DESC'}" for k in self.keys
+        )
+        return f"Sort(orderBy=[{keys}], offset=[{self.offset}], fetch=[{self.fetch}])"
+
+
+RANK_FUNCTIONS = ("row_number", "rank", "dense_rank")
+
+
+@dataclass(frozen=True, eq=False)
+class Rank(Node):
+    """A ranking window function over partitions, appended as the last column (Top-N input)."""
+
+    input: Node
+    partition_keys: tuple[int, ...]
+    order_keys: tuple[SortKey, ...]
+    function: str
+    name: str
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return RowType(self.input.schema.fields + (RowField(self.name, BigIntType(nullable=False)),))
+
+    def changelog_mode(self) -> ChangelogMode:
+        return RETRACT
+
+    def describe(self) -> str:
+        names = self.input.schema.names
+        part = ", ".join(names[k] for k in self.partition_keys)
+        order = ", ".join(
+            f"{names[k.index]} {'ASC' if k.ascending else 'DESC'}" for k in self.order_keys
+        )
+        return f"Rank({self.function}, partitionBy=[{part}], orderBy=[{order}])"
+
+
+@dataclass(frozen=True, eq=False)
+class Sink(Node):
+    """Write the input into a catalog table (or a collect/print target)."""
+
+    input: Node
+    table_name: str
+    catalog_table: Any
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.input.schema
+
+    def describe(self) -> str:
+        return f"Sink(table=[{self.table_name}], fields=[{', '.join(self.input.schema.names)}])"
+
+
+def explain_tree(node: Node, indent: int = 0) -> list[str]:
+    """One line per node, children indented under their parent; deterministic."""
+    lines = [("   " * indent) + ("+- " if indent else "") + node.describe()]
+    for child in node.inputs:
+        lines.extend(explain_tree(child, indent + 1))
+    return lines

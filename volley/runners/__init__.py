@@ -1,0 +1,1 @@
+"""Volley's runners layer (see DESIGN.md)."""

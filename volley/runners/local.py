@@ -1,0 +1,80 @@
+"""The local runner: drives a job graph in this process.
+
+Sources are read round-robin, one batch at a time, and every batch is pushed through the
+operators downstream of it before the next one is read. ``steps()`` is a generator that yields
+after each source batch, so ``collect()`` can hand out results of an unbounded job while it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from volley.physical.job_graph import JobGraph, Vertex
+
+
+class RunContext:
+    def __init__(self, job_parameters: dict[str, str] | None = None) -> None:
+        self.job_parameters = job_parameters or {}
+
+
+class LocalRunner:
+    def __init__(self, graph: JobGraph, context: RunContext | None = None) -> None:
+        self.graph = graph
+        self.context = context or RunContext()
+        self._by_id = {v.id: v for v in graph.vertices}
+        self._down = graph.downstream()
+        self._pending_inputs = {v.id: len(v.inputs) for v in graph.vertices}
+        self.cancelled = False
+
+    def run(self) -> None:
+        for _ in self.steps():
+            pass
+
+    def steps(self) -> Iterator[None]:
+        operators = [v for v in self.graph.vertices if v.operator is not None]
+        for v in operators:
+            v.operator.open(self.context)  # type: ignore[union-attr]
+        try:
+            sources = [(v, v.source()) for v in self.graph.vertices if v.is_source]  # type: ignore[misc]
+            while sources and not self.cancelled:
+                still_running = []
+                for vertex, iterator in sources:
+                    batch = next(iterator, None)
+                    if batch is None:
+                        self._end(vertex)
+                        continue
+                    if batch.num_rows:
+                        self._emit(vertex, [batch])
+                    still_running.append((vertex, iterator))
+                    yield
+                sources = still_running
+            yield
+        finally:
+            for v in operators:
+                v.operator.close()  # type: ignore[union-attr]
+
+    def _emit(self, vertex: Vertex, batches: list[pa.RecordBatch]) -> None:
+        for down_id, port in self._down[vertex.id]:
+            down = self._by_id[down_id]
+            op: Any = down.operator
+            for batch in batches:
+                out = op.process(batch, port)
+                if out:
+                    self._emit(down, out)
+
+    def _end(self, vertex: Vertex) -> None:
+        for down_id, port in self._down[vertex.id]:
+            down = self._by_id[down_id]
+            op: Any = down.operator
+            out = op.end_input(port)
+            if out:
+                self._emit(down, out)
+            self._pending_inputs[down_id] -= 1
+            if self._pending_inputs[down_id] == 0:
+                out = op.finish()
+                if out:
+                    self._emit(down, out)
+                self._end(down)

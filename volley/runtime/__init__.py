@@ -1,0 +1,1 @@
+"""Volley's runtime layer (see DESIGN.md)."""

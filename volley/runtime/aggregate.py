@@ -1,0 +1,115 @@
+"""Grouped and global aggregation over Arrow tables (Acero's hash aggregate).
+
+Aggregates follow Flink's result types: SUM/MIN/MAX keep the input type, AVG of an integer
+column is an integer (truncated), COUNT is BIGINT, SUM over no non-null values is NULL.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from volley.errors import UnsupportedFeatureError
+from volley.plan.nodes import AggCall
+
+_ONLY_VALID = pc.CountOptions(mode="only_valid")
+_MIN_COUNT_1 = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
+
+
+def positional(table: pa.Table) -> pa.Table:
+    """The table with columns named ``c0..cN`` so that duplicate user names cannot clash."""
+    return table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+
+
+def _acero_spec(agg: AggCall) -> tuple:
+    col = [] if agg.arg is None else f"c{agg.arg}"
+    if agg.fn == "count" and agg.arg is None:
+        return ([], "count_all")
+    if agg.fn == "count":
+        return (col, "count_distinct" if agg.distinct else "count", _ONLY_VALID)
+    if agg.distinct and agg.fn not in ("min", "max"):
+        raise UnsupportedFeatureError(
+            f"{agg.fn.upper()}(DISTINCT ...) is not supported by Volley yet; aggregate over a "
+            "SELECT DISTINCT subquery instead"
+        )
+    fn = {"sum": "sum", "avg": "mean", "min": "min", "max": "max",
+          "stddev_pop": "stddev", "stddev_samp": "stddev", "var_pop": "variance",
+          "var_samp": "variance", "first_value": "first", "last_value": "last",
+          "bool_and": "all", "bool_or": "any"}.get(agg.fn)
+    if fn is None:
+        raise UnsupportedFeatureError(f"aggregate function {agg.fn.upper()} is not supported")
+    if agg.fn in ("stddev_samp", "var_samp"):
+        return (col, fn, pc.VarianceOptions(ddof=1, min_count=1))
+    if agg.fn in ("stddev_pop", "var_pop"):
+        return (col, fn, pc.VarianceOptions(ddof=0, min_count=1))
+    if fn in ("first", "last", "all", "any"):
+        return (col, fn, pc.ScalarAggregateOptions(skip_nulls=True, min_count=1))
+    return (col, fn, _MIN_COUNT_1)
+
+
+def finalize(values: pa.Array | pa.ChunkedArray, agg: AggCall) -> pa.Array | pa.ChunkedArray:
+    """Cast an Acero result to the Flink result type (AVG of INT truncates)."""
+    target = agg.type.to_arrow()
+    if values.type == target:
+        return values
+    if agg.fn == "avg" and agg.type.is_integral:
+        return pc.cast(pc.trunc(values), target, safe=False)
+    if agg.fn == "avg" and pa.types.is_decimal(target) and pa.types.is_floating(values.type):
+        return pc.cast(pc.round(values, target.scale), target, safe=False)
+    return pc.cast(values, target, safe=False)
+
+
+def aggregate_table(
+    table: pa.Table, group_keys: tuple[int, ...], aggs: tuple[AggCall, ...], out: pa.Schema
+) -> pa.Table:
+    data = positional(table)
+    if not group_keys:
+        return _global_aggregate(data, aggs, out)
+    specs = [_acero_spec(a) for a in aggs]
+    keys = [f"c{k}" for k in group_keys]
+    # use_threads=False keeps groups in order of first appearance: deterministic output.
+    result = data.group_by(keys, use_threads=False).aggregate(specs)
+    key_cols, agg_cols = split_grouped(result, len(keys), len(aggs))
+    columns = [c.cast(out.field(i).type) for i, c in enumerate(key_cols)]
+    columns += [finalize(c, a) for c, a in zip(agg_cols, aggs, strict=True)]
+    return pa.Table.from_arrays(columns, schema=out)
+
+
+def split_grouped(result: pa.Table, n_keys: int, n_aggs: int) -> tuple[list, list]:
+    """Key and aggregate columns of an Acero group-by result.
+
+    pyarrow has put the keys first in some versions and last in others; keys are named ``c<i>``.
+    """
+    names = result.column_names
+    if n_keys and names[0].startswith("c") and names[0][1:].isdigit():
+        return result.columns[:n_keys], result.columns[n_keys:]
+    return result.columns[n_aggs:], result.columns[:n_aggs]
+
+
+def _global_aggregate(data: pa.Table, aggs: tuple[AggCall, ...], out: pa.Schema) -> pa.Table:
+    columns = []
+    for agg in aggs:
+        value = _scalar_aggregate(data, agg)
+        arr = pa.array([value.as_py() if isinstance(value, pa.Scalar) else value], type=value.type
+                       if isinstance(value, pa.Scalar) else None)
+        columns.append(finalize(arr, agg))
+    return pa.Table.from_arrays(columns, schema=out)
+
+
+def _scalar_aggregate(data: pa.Table, agg: AggCall) -> pa.Scalar:
+    if agg.fn == "count" and agg.arg is None:
+        return pa.scalar(data.num_rows, pa.int64())
+    column = data.column(f"c{agg.arg}")
+    if agg.fn == "count":
+        if agg.distinct:
+            return pc.count_distinct(column, mode="only_valid")
+        return pc.count(column, mode="only_valid")
+    spec = _acero_spec(agg)
+    fn = spec[1]
+    options = spec[2] if len(spec) > 2 else None
+    if fn in ("first", "last"):
+        valid = column.drop_null()
+        if len(valid) == 0:
+            return pa.scalar(None, column.type)
+        return valid[0] if fn == "first" else valid[len(valid) - 1]
+    return getattr(pc, fn)(column, options=options)

@@ -1,0 +1,339 @@
+"""The runtime operators (one per physical plan node kind).
+
+Stateless operators transform each batch as it arrives. Blocking operators (batch-mode
+aggregate, join, sort, set operations, rank) buffer their input and compute once in ``finish``.
+Streaming variants keep columnar state and emit changes per batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from volley.plan.expressions import Expr
+from volley.plan.nodes import AggCall, SortKey
+from volley.runtime.aggregate import aggregate_table
+from volley.runtime.evaluator import (
+    EvalContext,
+    compile_expr,
+    evaluate_columns,
+    evaluate_predicate,
+)
+from volley.runtime.join import join_tables
+from volley.runtime.operator import Batches, BufferingOperator, Operator, to_batches
+from volley.runtime.sort import distinct_table, intersect_or_minus, rank_table, sort_table
+
+ROW_KIND = "__row_kind"
+INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE = 0, 1, 2, 3
+
+
+class ProjectOp(Operator):
+    name = "Project"
+
+    def __init__(self, exprs: tuple[Expr, ...], schema: pa.Schema, ctx: EvalContext,
+                 changelog: bool = False) -> None:
+        self._compiled = [compile_expr(e, ctx) for e in exprs]
+        self._schema = schema
+        self._udfs = _udfs_in(exprs)
+        self._changelog = changelog
+
+    def open(self, context: Any) -> None:
+        from volley.udf.functions import FunctionContext
+
+        for udf in self._udfs:
+            udf.open(FunctionContext(getattr(context, "job_parameters", None)))
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        out = evaluate_columns(self._compiled, batch, self._schema.names, self._schema)
+        if self._changelog:
+            out = _with_kinds(out, batch.column(batch.num_columns - 1))
+        return [out]
+
+    def close(self) -> None:
+        for udf in self._udfs:
+            udf.close()
+
+
+def _udfs_in(exprs: tuple[Expr, ...]) -> list[Any]:
+    from volley.plan.expressions import UdfCall, walk
+
+    seen: dict[int, Any] = {}
+    for e in exprs:
+        for node in walk(e):
+            if isinstance(node, UdfCall):
+                seen[id(node.function)] = node.function
+    return list(seen.values())
+
+
+def _with_kinds(batch: pa.RecordBatch, kinds: pa.Array) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        list(batch.columns) + [kinds], names=list(batch.schema.names) + [ROW_KIND]
+    )
+
+
+class FilterOp(Operator):
+    name = "Filter"
+
+    def __init__(self, condition: Expr, ctx: EvalContext) -> None:
+        self._compiled = compile_expr(condition, ctx)
+        self._udfs = _udfs_in((condition,))
+
+    def open(self, context: Any) -> None:
+        from volley.udf.functions import FunctionContext
+
+        for udf in self._udfs:
+            udf.open(FunctionContext())
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        mask = evaluate_predicate(self._compiled, batch)
+        out = batch.filter(mask)
+        return [out] if out.num_rows else []
+
+
+class UnionAllOp(Operator):
+    name = "Union"
+    arity = 2
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self._schema = schema
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        if batch.schema.equals(self._schema):
+            return [batch]
+        columns = [c.cast(f.type) if c.type != f.type else c
+                   for c, f in zip(batch.columns, self._schema, strict=False)]
+        if batch.num_columns > len(self._schema):  # changelog column rides along
+            columns.append(batch.column(batch.num_columns - 1))
+            names = self._schema.names + [ROW_KIND]
+            return [pa.RecordBatch.from_arrays(columns, names=names)]
+        return [pa.RecordBatch.from_arrays(columns, schema=self._schema)]
+
+
+class AggregateOp(BufferingOperator):
+    """Batch mode: aggregate all input once, at the end."""
+
+    name = "HashAggregate"
+
+    def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
+                 aggs: tuple[AggCall, ...], out: pa.Schema) -> None:
+        super().__init__([in_schema])
+        self._keys, self._aggs, self._out = group_keys, aggs, out
+
+    def finish(self) -> Batches:
+        result = aggregate_table(self.table(), self._keys, self._aggs, self._out)
+        self.release()
+        return to_batches(result)
+
+
+class StreamAggregateOp(Operator):
+    """Streaming group aggregation over an insert-only input, emitting a changelog.
+
+    State is one Arrow table: the group keys and the accumulators of every group. Each batch is
+    pre-aggregated, merged into the state with one hash aggregate, and for every group it touched
+    the operator emits ``+I`` (new group) or ``-U``/``+U`` (old and new result).
+    """
+
+    name = "GroupAggregate"
+
+    def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
+                 aggs: tuple[AggCall, ...], out: pa.Schema) -> None:
+        from volley.runtime.stream_aggregate import GroupAggregateState
+
+        self._state = GroupAggregateState(in_schema, group_keys, aggs, out)
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        return self._state.update(batch)
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._state.snapshot()
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self._state.restore(state)
+
+
+class JoinOp(BufferingOperator):
+    """Batch mode hash join of both buffered inputs."""
+
+    name = "HashJoin"
+    arity = 2
+
+    def __init__(self, schemas: list[pa.Schema], kind: str, left_keys: list[int],
+                 right_keys: list[int], residual: Expr | None, out: pa.Schema,
+                 ctx: EvalContext) -> None:
+        super().__init__(schemas)
+        self._args = (kind, left_keys, right_keys, residual, out, ctx)
+
+    def finish(self) -> Batches:
+        kind, lk, rk, residual, out, ctx = self._args
+        result = join_tables(self.table(0), self.table(1), kind, lk, rk, residual, out, ctx)
+        self.release()
+        return to_batches(result)
+
+
+class StreamInnerJoinOp(Operator):
+    """Streaming inner join of two insert-only inputs: each new batch is joined with
+    everything the other side has seen, then remembered (Flink's regular join)."""
+
+    name = "Join"
+    arity = 2
+
+    def __init__(self, schemas: list[pa.Schema], left_keys: list[int], right_keys: list[int],
+                 residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> None:
+        self._schemas = schemas
+        self._seen: list[list[pa.RecordBatch]] = [[], []]
+        self._args = (left_keys, right_keys, residual, out, ctx)
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        lk, rk, residual, out, ctx = self._args
+        if batch.num_rows == 0:
+            return []
+        other = pa.Table.from_batches(self._seen[1 - port], schema=self._schemas[1 - port])
+        self._seen[port].append(batch)
+        mine = pa.Table.from_batches([batch])
+        if port == 0:
+            result = join_tables(mine, other, "inner", lk, rk, residual, out, ctx)
+        else:
+            result = join_tables(other, mine, "inner", lk, rk, residual, out, ctx)
+        return to_batches(result)
+
+
+class SortOp(BufferingOperator):
+    name = "Sort"
+
+    def __init__(self, schema: pa.Schema, keys: tuple[SortKey, ...], offset: int,
+                 fetch: int | None) -> None:
+        super().__init__([schema])
+        self._keys, self._offset, self._fetch = keys, offset, fetch
+
+    def finish(self) -> Batches:
+        result = sort_table(self.table(), self._keys, self._offset, self._fetch)
+        self.release()
+        return to_batches(result)
+
+
+class StreamLimitOp(Operator):
+    """LIMIT/OFFSET without ORDER BY on a stream: pass rows through until the limit is hit."""
+
+    name = "Limit"
+
+    def __init__(self, offset: int, fetch: int | None) -> None:
+        self._skip = offset
+        self._left = fetch
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        if self._skip:
+            dropped = min(self._skip, batch.num_rows)
+            batch = batch.slice(dropped)
+            self._skip -= dropped
+        if self._left is not None:
+            batch = batch.slice(0, self._left)
+            self._left -= batch.num_rows
+        return [batch] if batch.num_rows else []
+
+    @property
+    def done(self) -> bool:
+        return self._left == 0
+
+
+class SetOpOp(BufferingOperator):
+    name = "SetOp"
+    arity = 2
+
+    def __init__(self, schemas: list[pa.Schema], kind: str, all_rows: bool,
+                 out: pa.Schema) -> None:
+        super().__init__(schemas)
+        self._kind, self._all, self._out = kind, all_rows, out
+
+    def finish(self) -> Batches:
+        left = self.table(0).cast(self._out)
+        right = self.table(1).rename_columns(self._out.names).cast(self._out)
+        if self._kind == "union":
+            result = distinct_table(pa.concat_tables([left, right]))
+        else:
+            result = intersect_or_minus(left, right, self._kind, self._all)
+        self.release()
+        return to_batches(result)
+
+
+class DistinctOp(BufferingOperator):
+    name = "Distinct"
+
+    def finish(self) -> Batches:
+        return to_batches(distinct_table(self.table()))
+
+
+class RankOp(BufferingOperator):
+    name = "Rank"
+
+    def __init__(self, schema: pa.Schema, partition_keys: tuple[int, ...],
+                 order_keys: tuple[SortKey, ...], function: str, out: pa.Schema) -> None:
+        super().__init__([schema])
+        self._args = (partition_keys, order_keys, function, out)
+
+    def finish(self) -> Batches:
+        result = rank_table(self.table(), *self._args)
+        self.release()
+        return to_batches(result)
+
+
+class SinkOp(Operator):
+    """Hands batches to a connector sink, cast to the sink table's schema."""
+
+    name = "Sink"
+
+    def __init__(self, sink: Any, schema: pa.Schema) -> None:
+        self._sink = sink
+        self._schema = schema
+        self.rows_written = 0
+
+    def open(self, context: Any) -> None:
+        self._sink.open()
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        self.rows_written += batch.num_rows
+        self._sink.write(_conform(batch, self._schema))
+        return []
+
+    def finish(self) -> Batches:
+        self._sink.finish()
+        return []
+
+
+def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """Cast to ``schema`` (names and types), keeping a trailing row-kind column."""
+    n = len(schema)
+    columns = [
+        c if c.type == f.type else c.cast(f.type, safe=False)
+        for c, f in zip(batch.columns[:n], schema, strict=True)
+    ]
+    if batch.num_columns > n:
+        return pa.RecordBatch.from_arrays(
+            columns + [batch.column(n)], names=schema.names + [ROW_KIND]
+        )
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+class CollectOp(Operator):
+    """Keeps result batches for ``TableResult.collect()`` and ``to_pandas()``."""
+
+    name = "Collect"
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+        self.batches: list[pa.RecordBatch] = []
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        if batch.num_rows:
+            self.batches.append(_conform(batch, self.schema))
+        return []
+
+
+def row_kinds(n: int, kind: int) -> pa.Array:
+    return pa.array(np.full(n, kind, dtype=np.int8))
+
+
+def is_insert_mask(batch: pa.RecordBatch) -> pa.Array:
+    return pc.equal(batch.column(batch.num_columns - 1), INSERT)

@@ -1,0 +1,692 @@
+"""Build logical plans from SELECT-shaped requests.
+
+``build_select`` is shared by SQL (``SELECT ... FROM ... WHERE ... GROUP BY ... HAVING ...
+ORDER BY ... LIMIT``) and the Table API (``select``, ``group_by(...).select``, ``filter``), so both
+get the same aggregate handling, naming and errors. ``QueryBinder`` turns a whole SQL query tree
+(FROM clauses, joins, set operations, VALUES, CTEs, subqueries) into a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
+from volley.plan import nodes as n
+from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
+from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
+from volley.sql.binder_expr import (
+    AGGREGATE_NAMES,
+    AGGREGATES,
+    ExprBinder,
+    Scope,
+    ScopeColumn,
+    result_type_of_values,
+)
+
+# ------------------------------------------------------------------------------------------------
+# naming
+# ------------------------------------------------------------------------------------------------
+
+
+def output_name(node: exp.Expression, position: int, auto_prefix: str) -> str:
+    """The name Flink gives a select item: its alias, its column name, or ``EXPR$n``/``_cn``."""
+    if isinstance(node, exp.Alias):
+        return node.alias
+    inner = node
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if isinstance(inner, exp.Column) and inner.name:
+        return inner.name
+    if isinstance(inner, exp.Dot):
+        return inner.name
+    return f"{auto_prefix}{position}"
+
+
+def is_aggregate(node: exp.Expression) -> bool:
+    return type(node) in AGGREGATES or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() in AGGREGATE_NAMES
+        and "volley_udf" not in node.meta
+    )
+
+
+def contains_aggregate(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Window):
+        return False
+    if is_aggregate(node):
+        return True
+    return any(contains_aggregate(c) for c in _children(node))
+
+
+def _children(node: exp.Expression) -> list[exp.Expression]:
+    out = []
+    for v in node.args.values():
+        if isinstance(v, exp.Expression):
+            out.append(v)
+        elif isinstance(v, list):
+            out.extend(x for x in v if isinstance(x, exp.Expression))
+    return out
+
+
+def _find(node: exp.Expression, pred: Callable[[exp.Expression], bool],
+          stop: Callable[[exp.Expression], bool] = lambda e: False) -> list[exp.Expression]:
+    found = []
+    if pred(node):
+        return [node]
+    if stop(node):
+        return []
+    for c in _children(node):
+        found.extend(_find(c, pred, stop))
+    return found
+
+
+# ------------------------------------------------------------------------------------------------
+# SELECT core
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SelectRequest:
+    items: list[exp.Expression]
+    where: exp.Expression | None = None
+    group_by: list[exp.Expression] | None = None
+    having: exp.Expression | None = None
+    distinct: bool = False
+    order_by: list[exp.Expression] = field(default_factory=list)
+    offset: int = 0
+    fetch: int | None = None
+    auto_prefix: str = "EXPR$"
+
+
+def bind_filter(plan: n.Node, scope: Scope, condition: exp.Expression, context: str) -> n.Node:
+    cond = ExprBinder(scope, context=context).bind(condition)
+    if not isinstance(cond.type, (BooleanType,)) and not (
+        isinstance(cond, Literal) and cond.value is None
+    ):
+        raise PlanError(
+            f"a filter condition must be BOOLEAN; got {cond.type} from {condition.sql()!r}"
+        )
+    return n.Filter(plan, cond)
+
+
+def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:
+    if req.where is not None:
+        plan = bind_filter(plan, scope, req.where, "WHERE")
+    items = _expand_stars(req.items, scope)
+    names = _unique_names([output_name(it, i, req.auto_prefix) for i, it in enumerate(items)])
+    has_agg = req.group_by is not None or any(contains_aggregate(i) for i in items) or (
+        req.having is not None
+    )
+    windows = [w for it in items for w in _find(it, lambda e: isinstance(e, exp.Window))]
+    if has_agg:
+        plan, scope = _aggregate(plan, scope, items, req)
+    if windows:
+        plan, scope = _windows(plan, scope, windows)
+    binder = ExprBinder(scope, context="SELECT")
+    exprs = [binder.bind(_strip_alias(it)) for it in items]
+    # ORDER BY may use select aliases, or input columns not selected (kept hidden, then dropped)
+    hidden: list[Expr] = []
+    sort_keys: list[n.SortKey] = []
+    for o in req.order_by:
+        ordered = o if isinstance(o, exp.Ordered) else exp.Ordered(this=o)
+        target = ordered.this
+        index = _order_target(target, items, names, exprs, binder)
+        if index is None:
+            hidden.append(binder.bind(target))
+            index = len(exprs) + len(hidden) - 1
+        desc = bool(ordered.args.get("desc"))
+        nulls_first = ordered.args.get("nulls_first")
+        explicit = _explicit_nulls(ordered)
+        sort_keys.append(n.SortKey(index, not desc, nulls_first if explicit else None))
+    all_exprs = exprs + hidden
+    all_names = names + [f"$hidden{i}" for i in range(len(hidden))]
+    plan = n.Project(plan, tuple(all_exprs), tuple(all_names))
+    if req.distinct:
+        plan = n.Aggregate(plan, tuple(range(len(all_exprs))), ())
+    if sort_keys or req.offset or req.fetch is not None:
+        plan = n.Sort(plan, tuple(sort_keys), req.offset, req.fetch)
+    if hidden:
+        plan = n.Project(plan, tuple(InputRef(i, names[i], e.type) for i, e in enumerate(exprs)),
+                         tuple(names))
+    return plan, Scope.of(plan.schema, functions=scope.functions)
+
+
+def _explicit_nulls(ordered: exp.Ordered) -> bool:
+    return ordered.meta.get("explicit_nulls", False) or "NULLS" in ordered.sql().upper()
+
+
+def _order_target(target: exp.Expression, items: list[exp.Expression], names: list[str],
+                  exprs: list[Expr], binder: ExprBinder) -> int | None:
+    if isinstance(target, exp.Literal) and not target.is_string:
+        return int(target.this) - 1
+    if isinstance(target, exp.Column) and not target.table and target.name in names:
+        return names.index(target.name)
+    for i, it in enumerate(items):
+        if _strip_alias(it) == target:
+            return i
+    return None
+
+
+def _strip_alias(node: exp.Expression) -> exp.Expression:
+    return node.this if isinstance(node, exp.Alias) else node
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}{seen[name] - 1}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}{seen[name] - 1}"
+            seen[candidate] = 1
+            out.append(candidate)
+        else:
+            seen[name] = 1
+            out.append(name)
+    return out
+
+
+def _expand_stars(items: list[exp.Expression], scope: Scope) -> list[exp.Expression]:
+    out: list[exp.Expression] = []
+    for it in items:
+        if isinstance(it, exp.Star):
+            out.extend(_column_node(c) for c in scope.columns)
+        elif isinstance(it, exp.Column) and isinstance(it.this, exp.Star):
+            q = it.table
+            cols = [c for c in scope.columns if c.qualifier == q]
+            if not cols:
+                raise UnknownTableError(f"table {q!r} not found in FROM for {it.sql()!r}")
+            out.extend(_column_node(c) for c in cols)
+        else:
+            out.append(it)
+    return out
+
+
+def _column_node(c: ScopeColumn) -> exp.Expression:
+    return exp.column(c.name, table=c.qualifier, quoted=True) if c.qualifier else exp.column(
+        c.name, quoted=True
+    )
+
+
+# -- aggregation -----------------------------------------------------------------------------------
+
+
+def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
+               req: SelectRequest) -> tuple[n.Node, Scope]:
+    binder = ExprBinder(scope, context="GROUP BY")
+    group_nodes = [_strip_alias(g) for g in (req.group_by or [])]
+    # GROUP BY may name a select alias
+    alias_map = {it.alias: it.this for it in items if isinstance(it, exp.Alias)}
+    resolved_groups = []
+    for g in group_nodes:
+        if isinstance(g, exp.Column) and not g.table and g.name not in scope.names() and (
+            g.name in alias_map
+        ):
+            resolved_groups.append(alias_map[g.name])
+        else:
+            resolved_groups.append(g)
+    group_exprs = [binder.bind(g) for g in resolved_groups]
+    for g, e in zip(resolved_groups, group_exprs, strict=True):
+        if isinstance(e.type, RowType) or e.type.type_name().startswith(("ARRAY", "MAP")):
+            raise PlanError(f"cannot group by {g.sql()!r} of type {e.type}")
+    agg_nodes: list[exp.Expression] = []
+    sources = items + ([req.having] if req.having is not None else []) + [
+        (o.this if isinstance(o, exp.Ordered) else o) for o in req.order_by
+    ]
+    for it in sources:
+        for a in _find(it, is_aggregate, stop=lambda e: isinstance(e, exp.Window)):
+            if not any(a == b for b in agg_nodes):
+                agg_nodes.append(a)
+    pre_exprs: list[Expr] = list(group_exprs)
+    aggs: list[n.AggCall] = []
+    agg_binder = ExprBinder(scope, context="an aggregate argument")
+    for j, a in enumerate(agg_nodes):
+        fn, arg_node, distinct = _agg_parts(a)
+        if arg_node is not None and contains_aggregate(arg_node):
+            raise PlanError(f"aggregate calls cannot be nested: {a.sql()!r}")
+        arg_index = None
+        arg_type = None
+        if arg_node is not None:
+            arg = agg_binder.bind(arg_node)
+            pre_exprs.append(arg)
+            arg_index = len(pre_exprs) - 1
+            arg_type = arg.type
+        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
+                              f"$agg{j}"))
+    pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
+        f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
+    ]
+    pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
+    agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
+    # the scope after aggregation: group keys and aggregates are substitutions
+    out_cols = [ScopeColumn(f"$g{i}", e.type) for i, e in enumerate(group_exprs)] + [
+        ScopeColumn(a.name, a.type) for a in aggs
+    ]
+    subs: list[tuple[exp.Expression, InputRef]] = []
+    for i, (g, e) in enumerate(zip(resolved_groups, group_exprs, strict=True)):
+        ref = InputRef(i, _group_name(g, i), e.type)
+        subs.append((g, ref))
+        if isinstance(g, exp.Column):
+            subs.append((exp.column(g.name, quoted=True), ref))
+            subs.append((exp.column(g.name), ref))
+    for j, a in enumerate(aggs):
+        subs.append((agg_nodes[j], InputRef(len(group_exprs) + j, a.name, a.type)))
+    agg_scope = Scope(out_cols, scope.functions, subs, grouped=True)
+    result: n.Node = agg_plan
+    if req.having is not None:
+        result = bind_filter(result, agg_scope, req.having, "HAVING")
+    return result, agg_scope
+
+
+def _group_name(g: exp.Expression, i: int) -> str:
+    return g.name if isinstance(g, exp.Column) else f"$g{i}"
+
+
+def _agg_parts(node: exp.Expression) -> tuple[str, exp.Expression | None, bool]:
+    if isinstance(node, exp.Anonymous):
+        fn = str(node.this).lower()
+        args = node.expressions
+        arg = args[0] if args else None
+    else:
+        fn = AGGREGATES[type(node)]
+        arg = node.this
+    distinct = False
+    if isinstance(arg, exp.Distinct):
+        distinct = True
+        arg = arg.expressions[0]
+    if isinstance(arg, exp.Star) or (fn == "count" and arg is None):
+        return "count", None, False
+    if fn == "sum0":
+        fn = "sum"
+    return fn, arg, distinct
+
+
+def agg_result_type(fn: str, arg_type):
+    from volley.plan.types import DecimalType, DoubleType
+
+    if fn == "count":
+        return BigIntType(nullable=False)
+    assert arg_type is not None
+    if fn in ("sum",):
+        if isinstance(arg_type, DecimalType):
+            return DecimalType(38, arg_type.scale)
+        return arg_type.as_nullable()
+    if fn == "avg":
+        if isinstance(arg_type, DecimalType):
+            return DecimalType(38, max(6, arg_type.scale))
+        return arg_type.as_nullable()
+    if fn in ("stddev_pop", "stddev_samp", "var_pop", "var_samp"):
+        return DoubleType() if not arg_type.is_integral else arg_type.as_nullable()
+    return arg_type.as_nullable()
+
+
+# -- window functions (ROW_NUMBER/RANK/DENSE_RANK OVER) --------------------------------------------
+
+
+def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple[n.Node, Scope]:
+    subs = list(scope.substitutions)
+    columns = list(scope.columns)
+    for w in windows:
+        fn = w.this
+        name = type(fn).__name__.lower() if not isinstance(fn, exp.Anonymous) else str(fn.this).lower()
+        name = {"rownumber": "row_number", "rank": "rank", "denserank": "dense_rank"}.get(name, name)
+        if name not in n.RANK_FUNCTIONS:
+            raise UnsupportedFeatureError(
+                f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
+                "ROW_NUMBER(), RANK(), DENSE_RANK() OVER (PARTITION BY ... ORDER BY ...)"
+            )
+        binder = ExprBinder(Scope(columns, scope.functions, subs, scope.grouped), context="OVER")
+        width = len(columns)
+        extra: list[Expr] = []
+        part_idx = []
+        for p in w.args.get("partition_by") or []:
+            e = binder.bind(p)
+            if isinstance(e, InputRef) and e.index < width:
+                part_idx.append(e.index)
+            else:
+                extra.append(e)
+                part_idx.append(width + len(extra) - 1)
+        order_keys = []
+        order = w.args.get("order")
+        for o in (order.expressions if order is not None else []):
+            e = binder.bind(o.this)
+            if isinstance(e, InputRef) and e.index < width:
+                idx = e.index
+            else:
+                extra.append(e)
+                idx = width + len(extra) - 1
+            order_keys.append(n.SortKey(idx, not o.args.get("desc"),
+                                        o.args.get("nulls_first") if _explicit_nulls(o) else None))
+        if extra:
+            base = [InputRef(i, c.name, c.type) for i, c in enumerate(columns)]
+            names = [f"$w{i}" for i in range(len(base) + len(extra))]
+            plan = n.Project(plan, tuple(base + extra), tuple(names))
+            columns = columns + [ScopeColumn(f"$w{width + i}", e.type) for i, e in enumerate(extra)]
+        else:
+            plan = _rename_positional(plan)
+        rank_name = f"$rank{len(columns)}"
+        plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), name, rank_name)
+        ref = InputRef(len(columns), rank_name, BigIntType(nullable=False))
+        columns = columns + [ScopeColumn(rank_name, ref.type)]
+        subs.append((w, ref))
+    return plan, Scope(columns, scope.functions, subs, scope.grouped)
+
+
+def _rename_positional(plan: n.Node) -> n.Node:
+    """Give columns unique internal names (a scope may hold duplicates, e.g. after a join)."""
+    names = plan.schema.names
+    if len(set(names)) == len(names):
+        return plan
+    refs = [InputRef(i, f.name, f.data_type) for i, f in enumerate(plan.schema.fields)]
+    return n.Project(plan, tuple(refs), tuple(f"$c{i}" for i in range(len(refs))))
+
+
+# ------------------------------------------------------------------------------------------------
+# whole SQL queries
+# ------------------------------------------------------------------------------------------------
+
+
+class QueryBinder:
+    """Turns a parsed SQL query into a plan, resolving table names through ``lookup_table``."""
+
+    def __init__(self, lookup_table: Callable[[str], n.Node], functions: Callable[[str], Any]):
+        self.lookup_table = lookup_table
+        self.functions = functions
+        self.ctes: dict[str, n.Node] = {}
+
+    def bind(self, node: exp.Expression) -> n.Node:
+        plan, _ = self._query(node)
+        return plan
+
+    def _query(self, node: exp.Expression) -> tuple[n.Node, Scope]:
+        with_ = node.args.get("with_") or node.args.get("with")
+        if with_ is not None:
+            for cte in with_.expressions:
+                plan, _ = self._query(cte.this)
+                self.ctes[cte.alias] = plan
+        if isinstance(node, exp.Select):
+            return self._select(node)
+        if isinstance(node, (exp.Union, exp.Intersect, exp.Except)):
+            return self._set_op(node)
+        if isinstance(node, exp.Subquery):
+            return self._query(node.this)
+        if isinstance(node, exp.Paren):
+            return self._query(node.this)
+        if isinstance(node, exp.Values):
+            plan = self._values(node)
+            return plan, Scope.of(plan.schema, functions=self.functions)
+        raise UnsupportedFeatureError(f"the query form {type(node).__name__} is not supported yet")
+
+    def _set_op(self, node: exp.Expression) -> tuple[n.Node, Scope]:
+        left, _ = self._query(node.this)
+        right, _ = self._query(node.expression)
+        kind = {exp.Union: "union", exp.Intersect: "intersect", exp.Except: "minus"}[type(node)]
+        all_rows = not node.args.get("distinct", True)
+        plan: n.Node = set_operation(left, right, kind, all_rows)
+        order = node.args.get("order")
+        limit, offset = _limit_offset(node)
+        if order is not None or limit is not None or offset:
+            scope = Scope.of(plan.schema, functions=self.functions)
+            keys = []
+            for o in (order.expressions if order is not None else []):
+                e = ExprBinder(scope, context="ORDER BY").bind(o.this)
+                if not isinstance(e, InputRef):
+                    raise UnsupportedFeatureError("ORDER BY of a set operation must name columns")
+                keys.append(n.SortKey(e.index, not o.args.get("desc"),
+                                      o.args.get("nulls_first") if _explicit_nulls(o) else None))
+            plan = n.Sort(plan, tuple(keys), offset, limit)
+        return plan, Scope.of(plan.schema, functions=self.functions)
+
+    def _select(self, node: exp.Select) -> tuple[n.Node, Scope]:
+        from_ = node.args.get("from_") or node.args.get("from")
+        if from_ is None:
+            plan: n.Node = n.Values(RowType(()), pa.table({"$dummy": [0]}).drop(["$dummy"]))
+            plan = _one_row()
+            scope = Scope([], self.functions)
+        else:
+            plan, scope = self._from(from_.this)
+        for join in node.args.get("joins") or []:
+            plan, scope = self._join(plan, scope, join)
+        where = node.args.get("where")
+        condition = where.this if where is not None else None
+        if condition is not None:
+            plan, scope, condition = self._subquery_conditions(plan, scope, condition)
+        group = node.args.get("group")
+        having = node.args.get("having")
+        order = node.args.get("order")
+        limit, offset = _limit_offset(node)
+        items = [self._scalar_subqueries_ok(e) for e in node.expressions]
+        plan, scope, items = self._scalar_subqueries(plan, scope, items)
+        req = SelectRequest(
+            items=items,
+            where=condition,
+            group_by=list(group.expressions) if group is not None else None,
+            having=having.this if having is not None else None,
+            distinct=bool(node.args.get("distinct")),
+            order_by=list(order.expressions) if order is not None else [],
+            offset=offset,
+            fetch=limit,
+        )
+        return build_select(plan, scope, req)
+
+    def _scalar_subqueries_ok(self, e: exp.Expression) -> exp.Expression:
+        return e
+
+    def _scalar_subqueries(self, plan: n.Node, scope: Scope, items: list[exp.Expression]):
+        """Uncorrelated scalar subqueries in the select list: cross join their single row."""
+        new_items = []
+        for it in items:
+            subs = _find(it, lambda e: isinstance(e, exp.Subquery))
+            for sq in subs:
+                sub_plan, _ = self._query(sq.this)
+                plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
+                it = it.transform(lambda x, sq=sq, r=ref_node: r.copy() if x is sq else x)
+            new_items.append(it)
+        return plan, scope, new_items
+
+    def _attach_scalar(self, plan: n.Node, scope: Scope, sub_plan: n.Node):
+        if len(sub_plan.schema.fields) != 1:
+            raise PlanError("a scalar subquery must return exactly one column")
+        name = f"$scalar{len(scope.columns)}"
+        left_width = len(scope.columns)
+        plan = n.Join(plan, sub_plan, "left", None)
+        f = sub_plan.schema.fields[0]
+        scope = Scope(scope.columns + [ScopeColumn(name, f.data_type.as_nullable(), "$scalar")],
+                      scope.functions, scope.substitutions)
+        del left_width
+        return plan, scope, exp.column(name, table="$scalar", quoted=True)
+
+    def _subquery_conditions(self, plan: n.Node, scope: Scope, condition: exp.Expression):
+        """IN (SELECT ...) / NOT IN / EXISTS conjuncts become semi and anti joins."""
+        conjuncts = _split_and(condition)
+        rest = []
+        for c in conjuncts:
+            negate = isinstance(c, exp.Not)
+            inner = c.this if negate else c
+            if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+                sub_plan, _ = self._query(inner.args["query"].this if isinstance(
+                    inner.args["query"], exp.Subquery) else inner.args["query"])
+                if len(sub_plan.schema.fields) != 1:
+                    raise PlanError("an IN subquery must return exactly one column")
+                left_expr = ExprBinder(scope, context="IN").bind(inner.this)
+                width = len(scope.columns)
+                rf = sub_plan.schema.fields[0]
+                right_ref = InputRef(width, rf.name, rf.data_type)
+                cond = Call("eq", (left_expr, right_ref), BooleanType())
+                plan = n.Join(plan, sub_plan, "anti" if negate else "semi", cond)
+                continue
+            if isinstance(inner, exp.Exists):
+                sub = inner.this
+                sub_plan, _ = self._query(sub)
+                if _is_correlated(sub, scope):
+                    raise UnsupportedFeatureError(
+                        "correlated EXISTS subqueries are not supported by Volley yet; rewrite "
+                        "the condition as a join"
+                    )
+                plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), "anti" if negate else "semi", None)
+                continue
+            scalar = _find(c, lambda e: isinstance(e, exp.Subquery))
+            if scalar:
+                for sq in scalar:
+                    sub_plan, _ = self._query(sq.this)
+                    plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
+                    c = c.transform(lambda x, sq=sq, r=ref_node: r.copy() if x is sq else x)
+            rest.append(c)
+        condition = None
+        for c in rest:
+            condition = c if condition is None else exp.And(this=condition, expression=c)
+        return plan, scope, condition
+
+    def _from(self, node: exp.Expression) -> tuple[n.Node, Scope]:
+        alias = node.alias_or_name if hasattr(node, "alias_or_name") else None
+        if isinstance(node, exp.Table):
+            name = ".".join(p.name for p in node.parts) if node.parts else node.name
+            if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
+                raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
+            plan = self.ctes.get(name) or self.lookup_table(name)
+            qualifier = node.alias or node.name
+            return self._aliased(plan, node, qualifier)
+        if isinstance(node, exp.Subquery):
+            inner = node.this
+            if isinstance(inner, exp.Values):
+                plan = self._values(inner)
+            else:
+                plan, _ = self._query(inner)
+            return self._aliased(plan, node, node.alias or None)
+        if isinstance(node, exp.Values):
+            plan = self._values(node)
+            return self._aliased(plan, node, node.alias or None)
+        raise UnsupportedFeatureError(f"FROM {node.sql()!r} is not supported by Volley yet")
+
+    def _aliased(self, plan: n.Node, node: exp.Expression, qualifier: str | None):
+        alias = node.args.get("alias")
+        columns = alias.columns if alias is not None and hasattr(alias, "columns") else []
+        if columns:
+            names = [c.name for c in columns]
+            if len(names) != len(plan.schema.fields):
+                raise PlanError(
+                    f"{qualifier!r} has {len(plan.schema.fields)} columns but the alias names "
+                    f"{len(names)}"
+                )
+            refs = [InputRef(i, f.name, f.data_type) for i, f in enumerate(plan.schema.fields)]
+            plan = n.Project(plan, tuple(refs), tuple(names))
+        scope = Scope.of(plan.schema, qualifier, self.functions)
+        return plan, scope
+
+    def _values(self, node: exp.Values) -> n.Node:
+        rows = node.expressions
+        empty = Scope([], self.functions)
+        binder = ExprBinder(empty, context="VALUES")
+        bound = [[binder.bind(v) for v in (r.expressions if isinstance(r, exp.Tuple) else [r])]
+                 for r in rows]
+        width = len(bound[0])
+        types = [result_type_of_values([r[i].type for r in bound]) for i in range(width)]
+        alias = node.args.get("alias")
+        names = [c.name for c in alias.columns] if alias is not None and alias.columns else [
+            f"EXPR${i}" for i in range(width)
+        ]
+        from volley.runtime.evaluator import EvalContext, broadcast, compile_expr
+
+        one = pa.RecordBatch.from_pydict({})
+        one = pa.record_batch([pa.array([0])], names=["x"])
+        columns = []
+        for i, t in enumerate(types):
+            values = []
+            for r in bound:
+                e = r[i]
+                if e.type != t:
+                    e = Cast(e, t)
+                values.append(broadcast(compile_expr(e, EvalContext())(one), 1))
+            columns.append(pa.concat_arrays([v.cast(t.to_arrow()) for v in values]))
+        row_type = RowType(tuple(RowField(nm, t) for nm, t in zip(names, types, strict=True)))
+        table = pa.Table.from_arrays(columns, schema=row_type.to_arrow_schema())
+        return n.Values(row_type, table)
+
+    def _join(self, plan: n.Node, scope: Scope, join: exp.Join) -> tuple[n.Node, Scope]:
+        right, right_scope = self._from(join.this)
+        side = (join.side or "").lower()
+        kind = {"": "inner", "left": "left", "right": "right", "full": "full"}.get(side)
+        if join.kind and join.kind.upper() == "CROSS":
+            kind = "inner"
+        if kind is None:
+            raise UnsupportedFeatureError(f"{join.side} JOIN is not supported")
+        combined = Scope(scope.columns + [
+            ScopeColumn(c.name, c.type.as_nullable() if kind in ("left", "full") else c.type, c.qualifier)
+            for c in right_scope.columns
+        ], self.functions)
+        if kind in ("right", "full"):
+            combined.columns[: len(scope.columns)] = [
+                ScopeColumn(c.name, c.type.as_nullable(), c.qualifier) for c in scope.columns
+            ]
+        on = join.args.get("on")
+        using = join.args.get("using")
+        condition = None
+        if on is not None:
+            condition = ExprBinder(Scope(scope.columns + right_scope.columns, self.functions),
+                                   context="ON").bind(on)
+        elif using:
+            width = len(scope.columns)
+            cond = None
+            for ident in using:
+                name = ident.name
+                lref = scope.resolve(name, None)
+                r = right_scope.resolve(name, None)
+                eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
+                cond = eq if cond is None else Call("and", (cond, eq), BooleanType())
+            condition = cond
+        return n.Join(plan, right, kind, condition), combined
+
+
+def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
+    qualifiers = {c.qualifier for c in scope.columns if c.qualifier}
+    return any(col.table in qualifiers for col in sub.find_all(exp.Column))
+
+
+def _split_and(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.And):
+        return _split_and(node.this) + _split_and(node.expression)
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
+        return _split_and(node.this)
+    return [node]
+
+
+def _limit_offset(node: exp.Expression) -> tuple[int | None, int]:
+    limit = node.args.get("limit")
+    fetch = None
+    if limit is not None:
+        value = limit.expression if isinstance(limit, exp.Limit) else limit.args.get("count")
+        fetch = int(value.this) if value is not None else None
+    off = node.args.get("offset")
+    offset = int(off.expression.this) if off is not None else 0
+    return fetch, offset
+
+
+def _one_row() -> n.Node:
+    row_type = RowType((RowField("$one", BigIntType(nullable=False)),))
+    return n.Values(row_type, pa.table({"$one": pa.array([0], pa.int64())}))
+
+
+def set_operation(left: n.Node, right: n.Node, kind: str, all_rows: bool) -> n.SetOp:
+    lf, rf = left.schema.fields, right.schema.fields
+    if len(lf) != len(rf):
+        raise PlanError(
+            f"{kind.upper()} needs inputs with the same number of columns; got {len(lf)} "
+            f"({', '.join(f.name for f in lf)}) and {len(rf)} ({', '.join(f.name for f in rf)})"
+        )
+    fields = []
+    for a, b in zip(lf, rf, strict=True):
+        t = common_type([a.data_type, b.data_type])
+        if t is None:
+            raise PlanError(
+                f"{kind.upper()} column {a.name!r} has type {a.data_type} on the left and "
+                f"{b.data_type} on the right; cast one side"
+            )
+        fields.append(RowField(a.name, t))
+    return n.SetOp(left, right, kind, all_rows, RowType(tuple(fields)))

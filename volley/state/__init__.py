@@ -1,0 +1,1 @@
+"""Volley's state layer (see DESIGN.md)."""

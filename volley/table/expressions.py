@@ -1,0 +1,139 @@
+"""Functions that build Table API expressions: ``col``, ``lit``, ``call``, ``if_then_else``, ...
+
+Mirrors ``pyflink.table.expressions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from volley.plan.types import DataType
+from volley.table.expression import UDF_META, Expression, literal_node, to_node
+
+
+def col(name: str) -> Expression:
+    if "." in name and not name.startswith("`"):
+        table, column = name.split(".", 1)
+        return Expression(exp.column(column, table=table, quoted=True))
+    return Expression(exp.column(name.strip("`"), quoted=True))
+
+
+column = col
+
+
+def lit(value: Any, data_type: DataType | None = None) -> Expression:
+    return Expression(literal_node(value, data_type))
+
+
+def call(f: Any, *args: Any) -> Expression:
+    """Call a registered function by name, or a UDF object directly."""
+    if isinstance(f, str):
+        node = exp.Anonymous(this=f, expressions=[to_node(a) for a in args])
+        return Expression(node)
+    node = exp.Anonymous(this=f.name, expressions=[to_node(a) for a in args])
+    node.meta[UDF_META] = f
+    return Expression(node)
+
+
+call_sql = None  # assigned below
+
+
+def _call_sql(sql_expression: str) -> Expression:
+    from volley.sql.parser import parse_expression
+
+    return Expression(parse_expression(sql_expression))
+
+
+call_sql = _call_sql
+
+
+def if_then_else(condition: Any, if_true: Any, if_false: Any) -> Expression:
+    return Expression(exp.If(this=to_node(condition), true=to_node(if_true), false=to_node(if_false)))
+
+
+def concat(first: Any, *others: Any) -> Expression:
+    return Expression(exp.Anonymous(this="concat", expressions=[to_node(first)] + [to_node(o) for o in others]))
+
+
+def concat_ws(separator: Any, first: Any, *others: Any) -> Expression:
+    return Expression(exp.Anonymous(
+        this="concat_ws", expressions=[to_node(separator), to_node(first)] + [to_node(o) for o in others]
+    ))
+
+
+def coalesce(*args: Any) -> Expression:
+    nodes = [to_node(a) for a in args]
+    return Expression(exp.Coalesce(this=nodes[0], expressions=nodes[1:]))
+
+
+def and_(a: Any, b: Any, *rest: Any) -> Expression:
+    result = Expression.wrap(a) & b
+    for r in rest:
+        result = result & r
+    return result
+
+
+def or_(a: Any, b: Any, *rest: Any) -> Expression:
+    result = Expression.wrap(a) | b
+    for r in rest:
+        result = result | r
+    return result
+
+
+def not_(a: Any) -> Expression:
+    return ~Expression.wrap(a)
+
+
+def null_of(data_type: DataType) -> Expression:
+    return Expression(literal_node(None, data_type))
+
+
+def row(*values: Any) -> Expression:
+    return Expression(exp.Anonymous(this="row", expressions=[to_node(v) for v in values]))
+
+
+def current_date() -> Expression:
+    return Expression(exp.CurrentDate())
+
+
+def current_timestamp() -> Expression:
+    return Expression(exp.CurrentTimestamp())
+
+
+def local_timestamp() -> Expression:
+    return Expression(exp.Anonymous(this="localtimestamp", expressions=[]))
+
+
+def to_date(date_str: Any, format: Any = None) -> Expression:
+    args = [to_node(date_str)] + ([to_node(format)] if format is not None else [])
+    return Expression(exp.Anonymous(this="to_date", expressions=args))
+
+
+def to_timestamp(timestamp_str: Any, format: Any = None) -> Expression:
+    args = [to_node(timestamp_str)] + ([to_node(format)] if format is not None else [])
+    return Expression(exp.Anonymous(this="to_timestamp", expressions=args))
+
+
+def date_format(timestamp: Any, format: Any) -> Expression:
+    return Expression(exp.Anonymous(this="date_format", expressions=[to_node(timestamp), to_node(format)]))
+
+
+def pi() -> Expression:
+    return Expression(exp.Anonymous(this="pi", expressions=[]))
+
+
+def rand(seed: Any = None) -> Expression:
+    return Expression(exp.Anonymous(this="rand", expressions=[] if seed is None else [to_node(seed)]))
+
+
+def log(v: Any, base: Any = None) -> Expression:
+    return Expression.wrap(v).log(base)
+
+
+__all__ = [
+    "col", "column", "lit", "call", "call_sql", "if_then_else", "concat", "concat_ws", "coalesce",
+    "and_", "or_", "not_", "null_of", "row", "current_date", "current_timestamp",
+    "local_timestamp", "to_date", "to_timestamp", "date_format", "pi", "rand", "log",
+]

@@ -1,0 +1,51 @@
+"""pandas <-> Arrow conversion for from_pandas / to_pandas, with PyFlink's type mapping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from volley.errors import PlanError
+from volley.plan.types import DataType, RowField, RowType, from_arrow
+
+
+def pandas_to_arrow(pdf: pd.DataFrame, schema: Any = None) -> tuple[pa.Table, RowType]:
+    """A DataFrame as an Arrow table and its row type; ``schema`` may be names, types or a ROW."""
+    if not isinstance(pdf, pd.DataFrame):
+        raise PlanError(f"from_pandas() takes a pandas.DataFrame; got {type(pdf).__name__}")
+    names: list[str] | None = None
+    types: list[DataType] | None = None
+    if isinstance(schema, RowType):
+        names, types = schema.names, schema.types
+    elif isinstance(schema, (list, tuple)) and schema:
+        if all(isinstance(s, str) for s in schema):
+            names = list(schema)
+        elif all(isinstance(s, DataType) for s in schema):
+            types = list(schema)
+        else:
+            raise PlanError("from_pandas() schema must be a list of names, of DataTypes, or a ROW")
+    if names is not None and len(names) != len(pdf.columns):
+        raise PlanError(
+            f"from_pandas() got {len(names)} names for a DataFrame with {len(pdf.columns)} "
+            f"columns ({', '.join(map(str, pdf.columns))})"
+        )
+    columns = [str(c) for c in pdf.columns] if names is None else names
+    arrays = []
+    for i, c in enumerate(pdf.columns):
+        target = types[i].to_arrow() if types is not None else None
+        try:
+            arrays.append(pa.Array.from_pandas(pdf.iloc[:, i], type=target))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise PlanError(f"column {columns[i]!r} of the DataFrame cannot be converted: {exc}") from None
+    if types is None:
+        types = [from_arrow(a.type) for a in arrays]
+        arrays = [a.cast(t.to_arrow()) if a.type != t.to_arrow() else a for a, t in zip(arrays, types, strict=True)]
+    row_type = RowType(tuple(RowField(n, t) for n, t in zip(columns, types, strict=True)))
+    table = pa.Table.from_arrays(arrays, schema=row_type.to_arrow_schema())
+    return table, row_type
+
+
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas()

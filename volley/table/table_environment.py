@@ -1,0 +1,578 @@
+"""``TableEnvironment``: the entry point of the Table API and SQL.
+
+It owns the catalog (tables, views, functions), the configuration and the execution mode, and
+turns plans into jobs for the local runner. PyFlink 1.11-era spellings are accepted next to
+today's (``register_function``, ``insert_into`` + ``execute(name)``, legacy connector options).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from volley.connectors.base import ChangelogMode, TableSpec
+from volley.errors import (
+    ChangelogModeError,
+    PlanError,
+    UnsupportedFeatureError,
+)
+from volley.plan import nodes as n
+from volley.plan.catalog import Catalog, CatalogTable
+from volley.plan.expressions import Cast, InputRef
+from volley.plan.types import DataType, RowField, RowType, infer_from_value
+from volley.sql.binder_expr import ExprBinder, Scope
+from volley.sql.binder_query import QueryBinder
+from volley.table.environment_settings import EnvironmentSettings
+from volley.table.table import Table
+from volley.table.table_config import Configuration, TableConfig
+from volley.table.table_result import ResultKind, TableResult
+
+
+class TableEnvironment:
+    def __init__(self, settings: EnvironmentSettings, config: TableConfig | None = None) -> None:
+        self._settings = settings
+        self._config = config or TableConfig(Configuration(settings.get_configuration()))
+        self._catalog = Catalog()
+        self._pending_inserts: list[tuple[Any, n.Node, bool]] = []
+        self._python_files: list[str] = []
+
+    @staticmethod
+    def create(environment_settings: EnvironmentSettings | Configuration | None = None
+               ) -> TableEnvironment:
+        if environment_settings is None:
+            environment_settings = EnvironmentSettings.in_streaming_mode()
+        if isinstance(environment_settings, Configuration):
+            environment_settings = EnvironmentSettings.from_configuration(environment_settings)
+        return TableEnvironment(environment_settings)
+
+    # -- mode and config --------------------------------------------------------------------------
+    @property
+    def _streaming(self) -> bool:
+        mode = self._config.get("execution.runtime-mode")
+        if mode is not None:
+            return str(mode).lower() != "batch"
+        return self._settings.is_streaming_mode()
+
+    def get_config(self) -> TableConfig:
+        return self._config
+
+    # -- creating tables --------------------------------------------------------------------------
+    def from_elements(self, elements: Any, schema: Any = None, verify_schema: bool = True) -> Table:
+        rows = [tuple(e) if not isinstance(e, dict) else tuple(e.values()) for e in elements]
+        names: list[str] | None = None
+        types: list[DataType] | None = None
+        if isinstance(schema, RowType):
+            names, types = schema.names, schema.types
+        elif isinstance(schema, (list, tuple)) and schema:
+            if all(isinstance(s, str) for s in schema):
+                names = list(schema)
+            else:
+                types = list(schema)
+        width = len(rows[0]) if rows else (len(names or types or []))
+        for r in rows:
+            if len(r) != width:
+                raise PlanError(
+                    f"from_elements() rows must all have {width} values; got {len(r)} in {r!r}"
+                )
+        if types is None:
+            types = []
+            for i in range(width):
+                found = [infer_from_value(r[i]) for r in rows if r[i] is not None]
+                t = found[0] if found else None
+                if t is None:
+                    raise PlanError(
+                        f"cannot infer the type of column {i + 1}: every value is None; pass a "
+                        "schema, e.g. DataTypes.ROW([DataTypes.FIELD('a', DataTypes.INT())])"
+                    )
+                nullable = any(r[i] is None for r in rows)
+                types.append(t.with_nullability(nullable) if nullable else t.as_nullable())
+        if names is None:
+            names = [f"_{i + 1}" for i in range(width)]
+        if len(names) != width:
+            raise PlanError(f"from_elements() got {len(names)} column names for rows of {width} values")
+        row_type = RowType(tuple(RowField(nm, t) for nm, t in zip(names, types, strict=True)))
+        columns = []
+        for i, (nm, t) in enumerate(zip(names, types, strict=True)):
+            values = [_to_arrow_value(r[i]) for r in rows]
+            try:
+                columns.append(pa.array(values, type=t.to_arrow()))
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError) as exc:
+                bad = next((v for v in values if v is not None and not _fits(v, t)), None)
+                raise PlanError(
+                    f"from_elements(): value {bad!r} in column {nm!r} does not fit its type {t}; "
+                    f"({exc})"
+                ) from None
+        table = pa.Table.from_arrays(columns, schema=row_type.to_arrow_schema())
+        return Table(n.Values(row_type, table), self)
+
+    def from_pandas(self, pdf: Any, schema: Any = None, splits_num: int = 1) -> Table:
+        from volley.table.pandas_conversion import pandas_to_arrow
+
+        table, row_type = pandas_to_arrow(pdf, schema)
+        return Table(n.Values(row_type, table), self)
+
+    def from_arrow(self, data: pa.Table | pa.RecordBatch) -> Table:
+        """A table over Arrow data, without copying it (not in PyFlink)."""
+        from volley.plan.types import row_type_from_arrow_schema
+
+        table = pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
+        row_type = row_type_from_arrow_schema(table.schema)
+        return Table(n.Values(row_type, table.cast(row_type.to_arrow_schema())), self)
+
+    def from_polars(self, df: Any) -> Table:
+        """A table over a polars DataFrame (not in PyFlink; needs the polars extra)."""
+        return self.from_arrow(df.to_arrow())
+
+    def from_path(self, path: str) -> Table:
+        return Table(self._scan(path), self)
+
+    def from_descriptor(self, descriptor: Any) -> Table:
+        name = f"*anonymous_{uuid.uuid4().hex[:8]}*"
+        self._register_descriptor(name, descriptor)
+        return Table(self._scan(name), self)
+
+    def _scan(self, path: str) -> n.Node:
+        obj = self._catalog.lookup(path)
+        if isinstance(obj, n.Node):
+            return obj
+        table: CatalogTable = obj
+        name = self._catalog.normalize(path)
+        physical = table.physical_schema
+        spec = self._spec(name, table)
+        from volley.connectors import create_source
+
+        source = create_source(spec)
+        scan: n.Node = n.Scan(name, table, physical, is_bounded=source.bounded)
+        computed = [c for c in table.columns if not c.is_physical]
+        if computed:
+            scope = Scope.of(physical, functions=self._lookup_function)
+            exprs = []
+            names = []
+            for c in table.columns:
+                if c.is_physical:
+                    idx = physical.names.index(c.name)
+                    exprs.append(InputRef(idx, c.name, physical.types[idx]))
+                else:
+                    exprs.append(ExprBinder(scope, context=f"computed column {c.name!r}").bind(c.expression))
+                names.append(c.name)
+            scan = n.Project(scan, tuple(exprs), tuple(names))
+        return scan
+
+    def _spec(self, name: str, table: CatalogTable) -> TableSpec:
+        return TableSpec(name, table.physical_schema, dict(table.options), dict(table.options),
+                         table.partition_keys)
+
+    # -- catalog ----------------------------------------------------------------------------------
+    def create_temporary_view(self, view_path: str, table_or_data: Any, *fields: Any) -> None:
+        if isinstance(table_or_data, Table):
+            table = table_or_data
+        elif isinstance(table_or_data, pa.Table):
+            table = self.from_arrow(table_or_data)
+        else:
+            table = self.from_pandas(table_or_data)
+        if fields:
+            table = table.alias(*fields)
+        self._catalog.register_view(view_path, table.plan)
+
+    register_table = create_temporary_view
+
+    def create_view(self, view_path: str, table: Table, ignore_if_exists: bool = False) -> None:
+        self._catalog.register_view(view_path, table.plan, ignore_if_exists)
+
+    def create_temporary_table(self, path: str, descriptor: Any) -> None:
+        self._register_descriptor(path, descriptor)
+
+    def create_table(self, path: str, descriptor: Any) -> None:
+        self._register_descriptor(path, descriptor)
+
+    def _register_descriptor(self, path: str, descriptor: Any) -> None:
+        from volley.table.descriptors import to_catalog_table
+
+        self._catalog.register_table(path, to_catalog_table(descriptor))
+
+    def drop_temporary_view(self, view_path: str) -> bool:
+        return self._catalog.drop(view_path, "view", if_exists=True)
+
+    def drop_view(self, view_path: str, ignore_if_not_exists: bool = True) -> bool:
+        return self._catalog.drop(view_path, "view", if_exists=ignore_if_not_exists)
+
+    def drop_temporary_table(self, table_path: str) -> bool:
+        return self._catalog.drop(table_path, "table", if_exists=True)
+
+    def drop_table(self, table_path: str, ignore_if_not_exists: bool = True) -> bool:
+        return self._catalog.drop(table_path, "table", if_exists=ignore_if_not_exists)
+
+    def list_tables(self) -> list[str]:
+        return self._catalog.list_tables()
+
+    def list_temporary_tables(self) -> list[str]:
+        return self._catalog.list_tables()
+
+    def list_views(self) -> list[str]:
+        return self._catalog.list_views()
+
+    list_temporary_views = list_views
+
+    def list_user_defined_functions(self) -> list[str]:
+        return sorted(self._catalog.functions)
+
+    def list_catalogs(self) -> list[str]:
+        return [self._catalog.current_catalog]
+
+    def list_databases(self) -> list[str]:
+        return [self._catalog.current_database]
+
+    def get_current_catalog(self) -> str:
+        return self._catalog.current_catalog
+
+    def get_current_database(self) -> str:
+        return self._catalog.current_database
+
+    def use_catalog(self, catalog_name: str) -> None:
+        if catalog_name != self._catalog.current_catalog:
+            raise UnsupportedFeatureError(
+                f"catalog {catalog_name!r} does not exist; Volley has one in-memory catalog, "
+                f"{self._catalog.current_catalog!r}"
+            )
+
+    def use_database(self, database_name: str) -> None:
+        if database_name != self._catalog.current_database:
+            raise UnsupportedFeatureError(
+                f"database {database_name!r} does not exist; Volley has one database, "
+                f"{self._catalog.current_database!r}"
+            )
+
+    # -- functions --------------------------------------------------------------------------------
+    def _lookup_function(self, name: str) -> Any:
+        return self._catalog.lookup_function(name)
+
+    def create_temporary_system_function(self, name: str, function: Any) -> None:
+        self._catalog.register_function(name, _as_udf(function, name))
+
+    def create_temporary_function(self, path: str, function: Any) -> None:
+        self._catalog.register_function(path.split(".")[-1], _as_udf(function, path))
+
+    def create_function(self, path: str, function_class_name: Any, ignore_if_exists: bool = False) -> None:
+        self._catalog.register_function(path.split(".")[-1], _load_function(function_class_name))
+
+    def register_function(self, name: str, function: Any) -> None:
+        """Flink 1.10/1.11's name for ``create_temporary_system_function``."""
+        self.create_temporary_system_function(name, function)
+
+    def drop_temporary_function(self, path: str) -> bool:
+        return self._catalog.drop_function(path.split(".")[-1], if_exists=True)
+
+    def drop_temporary_system_function(self, name: str) -> bool:
+        return self._catalog.drop_function(name, if_exists=True)
+
+    drop_function = drop_temporary_function
+
+    def create_java_temporary_function(self, path: str, function_class_name: str) -> None:
+        raise UnsupportedFeatureError(
+            f"Java function {function_class_name!r} cannot be used: Volley runs without a JVM; "
+            "write the function in Python with @udf"
+        )
+
+    create_java_temporary_system_function = create_java_temporary_function
+    register_java_function = create_java_temporary_function
+
+    # -- Python dependencies ----------------------------------------------------------------------
+    def add_python_file(self, file_path: str) -> None:
+        import os
+        import sys
+
+        path = os.path.abspath(file_path)
+        directory = path if os.path.isdir(path) else os.path.dirname(path)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+        self._python_files.append(path)
+
+    def set_python_requirements(self, requirements_file_path: str,
+                                requirements_cache_dir: str | None = None) -> None:
+        """Recorded for cluster runners; a local job uses the current environment."""
+        self._config.set("python.requirements", requirements_file_path)
+
+    def add_python_archive(self, archive_path: str, target_dir: str | None = None) -> None:
+        import os
+        import shutil
+
+        target = target_dir or os.path.basename(archive_path)
+        if not os.path.exists(target):
+            shutil.unpack_archive(archive_path, target)
+
+    # -- SQL --------------------------------------------------------------------------------------
+    def sql_query(self, query: str) -> Table:
+        from volley.sql.parser import parse_query
+
+        return Table(self._bind_query(parse_query(query)), self)
+
+    def _bind_query(self, tree: Any) -> n.Node:
+        return QueryBinder(self._scan, self._lookup_function).bind(tree)
+
+    def execute_sql(self, stmt: str) -> TableResult:
+        from volley.table.sql_statements import execute_statement
+        from volley.sql.parser import parse_statement
+
+        return execute_statement(self, parse_statement(stmt))
+
+    def explain_sql(self, stmt: str, *extra_details: Any) -> str:
+        return self._explain_plan(self.sql_query(stmt).plan)
+
+    def create_statement_set(self) -> StatementSet:
+        return StatementSet(self)
+
+    # -- execution --------------------------------------------------------------------------------
+    def execute(self, job_name: str | None = None) -> Any:
+        """Flink 1.11: run every ``insert_into`` issued since the last execute."""
+        if not self._pending_inserts:
+            raise PlanError(
+                "no sinks were defined before execute(); call table.insert_into(...) first, or "
+                "use table.execute_insert(...) directly"
+            )
+        inserts, self._pending_inserts = self._pending_inserts, []
+        result = self._execute_inserts(inserts, job_name)
+        result.wait()
+        return result
+
+    def _explain_plan(self, plan: n.Node) -> str:
+        lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
+        from volley.optimizer import optimize
+
+        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimize(plan))
+        return "\n".join(lines) + "\n"
+
+    def _planner(self):
+        from volley.physical.planner import PhysicalPlanner
+        from volley.runtime.evaluator import EvalContext
+
+        ctx = EvalContext(pandas_batch_size=self._config.pandas_batch_size)
+        return PhysicalPlanner(self._streaming, ctx, self._source_factory)
+
+    def _source_factory(self, scan: n.Scan):
+        from volley.connectors import create_source
+
+        spec = self._spec(scan.table_name, scan.catalog_table)
+        source = create_source(spec)
+        return source.batches, source.bounded
+
+    def _execute_collect(self, plan: n.Node) -> TableResult:
+        from volley.optimizer import optimize
+        from volley.runners.local import LocalRunner, RunContext
+        from volley.runtime.operators import CollectOp
+
+        plan = optimize(plan)
+        planner = self._planner()
+        collect = CollectOp(plan.schema.to_arrow_schema())
+        planner.add_output(plan, collect, "Collect")
+        runner = LocalRunner(planner.graph, RunContext(self._job_parameters()))
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for _ in runner.steps():
+                if collect.batches:
+                    out, collect.batches = collect.batches, []
+                    yield from out
+
+        def cancel() -> None:
+            runner.cancelled = True
+
+        streaming = self._streaming
+        return TableResult(plan.schema, batches(), streaming=streaming,
+                           job_id=uuid.uuid4().hex, on_close=cancel)
+
+    def _job_parameters(self) -> dict[str, str]:
+        return {k: v for k, v in self._config.get_configuration().to_dict().items()
+                if k.startswith("pipeline.global-job-parameters.")}
+
+    def _execute_inserts(self, inserts: list[tuple[Any, n.Node, bool]],
+                         job_name: str | None = None) -> TableResult:
+        from volley.connectors import create_sink
+        from volley.optimizer import optimize
+        from volley.runners.local import LocalRunner, RunContext
+        from volley.runtime.operators import SinkOp
+
+        planner = self._planner()
+        sink_ops = []
+        names = []
+        for target, plan, overwrite in inserts:
+            if not isinstance(target, str):
+                name = f"*anonymous_sink_{uuid.uuid4().hex[:8]}*"
+                self._register_descriptor(name, target)
+                target = name
+            obj = self._catalog.lookup(target)
+            if isinstance(obj, n.Node):
+                raise PlanError(f"cannot insert into {target!r}: it is a view, not a table")
+            name = self._catalog.normalize(target)
+            plan = self._conform_to_sink(optimize(plan), name, obj)
+            spec = self._spec(name, obj)
+            if overwrite:
+                spec.options["volley.overwrite"] = "true"
+            sink = create_sink(spec)
+            mode = plan.changelog_mode() if self._streaming else ChangelogMode.INSERT_ONLY
+            if mode not in sink.accepted_changelog_modes:
+                raise ChangelogModeError(
+                    f"table sink {name!r} does not support consuming update changes, which the "
+                    f"query produces ({_updating_node(plan)}); write to a sink that accepts "
+                    "updates (e.g. 'print'), or run the job in batch mode"
+                )
+            op = SinkOp(sink, obj.physical_schema.to_arrow_schema())
+            planner.add_output(plan, op, f"Sink: {name}")
+            sink_ops.append(op)
+            names.append(f"default_catalog.default_database.{name}")
+        runner = LocalRunner(planner.graph, RunContext(self._job_parameters()))
+        runner.run()
+        from volley.plan.types import BigIntType
+
+        counts = [op.rows_written for op in sink_ops]
+        result = TableResult.of_rows(names, [BigIntType(nullable=False)] * len(names),
+                                     [[c] for c in counts])
+        result._job_client = None
+        from volley.table.table_result import JobClient
+
+        result._job_client = JobClient(uuid.uuid4().hex)
+        return result
+
+    def _conform_to_sink(self, plan: n.Node, name: str, table: CatalogTable) -> n.Node:
+        target = table.physical_schema
+        source = plan.schema
+        if len(source.fields) != len(target.fields):
+            raise PlanError(
+                f"cannot insert into {name!r}: the query has {len(source.fields)} columns "
+                f"({', '.join(f'{f.name} {f.data_type}' for f in source.fields)}) but the table "
+                f"has {len(target.fields)} ({', '.join(f'{f.name} {f.data_type}' for f in target.fields)})"
+            )
+        exprs = []
+        for i, (s, t) in enumerate(zip(source.fields, target.fields, strict=True)):
+            ref = InputRef(i, s.name, s.data_type)
+            st, tt = s.data_type, t.data_type
+            if st.as_nullable() == tt.as_nullable():
+                exprs.append(ref)
+                continue
+            compatible = (st.is_numeric and tt.is_numeric) or (st.is_string and tt.is_string) or (
+                st.is_temporal and tt.is_temporal) or type(st) is type(tt) or st.type_name() == "NULL"
+            if not compatible:
+                raise PlanError(
+                    f"cannot insert into {name!r}: column {t.name!r} has type {tt} but the "
+                    f"query gives {st} ({s.name!r}); CAST the query column to {tt}"
+                )
+            exprs.append(Cast(ref, tt.with_nullability(st.nullable)))
+        return n.Project(plan, tuple(exprs), tuple(target.names))
+
+
+def _updating_node(plan: n.Node) -> str:
+    for child in plan.inputs:
+        if child.changelog_mode() is not ChangelogMode.INSERT_ONLY:
+            return _updating_node(child)
+    return plan.describe()
+
+
+def _to_arrow_value(v: Any) -> Any:
+    from volley.common.row import Row
+
+    if isinstance(v, Row) and v._fields is not None:
+        return v.as_dict()
+    return v
+
+
+def _fits(v: Any, t: DataType) -> bool:
+    try:
+        pa.array([v], type=t.to_arrow())
+        return True
+    except Exception:
+        return False
+
+
+def _as_udf(function: Any, name: str) -> Any:
+    from volley.udf.functions import UserDefinedScalarFunction
+
+    if isinstance(function, UserDefinedScalarFunction):
+        return function
+    if isinstance(function, str):
+        return _load_function(function)
+    raise PlanError(
+        f"function {name!r} must be made with udf(...) (and a result_type); got "
+        f"{type(function).__name__}"
+    )
+
+
+def _load_function(class_path: str) -> Any:
+    import importlib
+
+    module_name, _, attr = class_path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+        obj = getattr(module, attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise PlanError(
+            f"cannot load the Python function {class_path!r}: {exc}; give 'module.function' "
+            "importable from the job (add_python_file adds a directory to the path)"
+        ) from None
+    from volley.udf.functions import UserDefinedScalarFunction
+
+    if isinstance(obj, UserDefinedScalarFunction):
+        return obj
+    raise PlanError(f"{class_path!r} is a {type(obj).__name__}, not a function made with udf(...)")
+
+
+class StatementSet:
+    """Several INSERTs run as one job (shared sources are read once)."""
+
+    def __init__(self, t_env: TableEnvironment) -> None:
+        self._t_env = t_env
+        self._inserts: list[tuple[Any, n.Node, bool]] = []
+
+    def add_insert_sql(self, stmt: str) -> StatementSet:
+        from volley.sql.parser import parse_statement
+        from volley.sql.statements import Insert
+
+        parsed = parse_statement(stmt)
+        if not isinstance(parsed, Insert):
+            raise PlanError(f"add_insert_sql() takes an INSERT statement; got {stmt!r}")
+        self._inserts.append((parsed.table, self._t_env._bind_query(parsed.query), parsed.overwrite))
+        return self
+
+    def add_insert(self, target_path: Any, table: Table, overwrite: bool = False) -> StatementSet:
+        self._inserts.append((target_path, table.plan, overwrite))
+        return self
+
+    def explain(self, *extra_details: Any) -> str:
+        return "\n".join(self._t_env._explain_plan(p) for _, p, _ in self._inserts)
+
+    def execute(self) -> TableResult:
+        return self._t_env._execute_inserts(self._inserts)
+
+    def attach_as_datastream(self) -> None:
+        raise UnsupportedFeatureError("attach_as_datastream is not supported by Volley yet")
+
+
+class StreamTableEnvironment(TableEnvironment):
+    @staticmethod
+    def create(stream_execution_environment: Any = None,
+               environment_settings: EnvironmentSettings | None = None) -> StreamTableEnvironment:
+        from volley.datastream import RuntimeExecutionMode
+
+        if environment_settings is None:
+            streaming = True
+            if stream_execution_environment is not None:
+                streaming = stream_execution_environment.runtime_mode != RuntimeExecutionMode.BATCH
+            environment_settings = EnvironmentSettings(streaming)
+        env = StreamTableEnvironment(environment_settings)
+        if stream_execution_environment is not None:
+            env.get_config().set("parallelism.default",
+                                 stream_execution_environment.get_parallelism())
+        return env
+
+    def from_data_stream(self, *args: Any) -> Table:
+        raise UnsupportedFeatureError("the DataStream API is not supported by Volley yet")
+
+    def to_data_stream(self, *args: Any) -> Any:
+        raise UnsupportedFeatureError("the DataStream API is not supported by Volley yet")
+
+    to_append_stream = to_data_stream
+    to_retract_stream = to_data_stream
+    to_changelog_stream = to_data_stream
+
+
+BatchTableEnvironment = TableEnvironment

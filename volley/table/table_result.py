@@ -1,0 +1,173 @@
+"""``TableResult``: the outcome of ``execute``/``execute_sql``/``execute_insert``.
+
+For a query, ``collect()`` iterates over ``Row`` objects as the job produces them (the job runs
+lazily, batch by batch, so an unbounded query can be consumed while it runs), ``print()`` shows
+the tableau format PyFlink prints, and ``to_pandas``/``to_arrow`` take the whole result at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+from typing import Any
+
+import pyarrow as pa
+
+from volley.common.row import Row, RowKind
+from volley.plan.types import DataType, RowType
+from volley.table.table_schema import TableSchema
+
+ROW_KIND = "__row_kind"
+_KINDS = list(RowKind)
+
+
+class ResultKind(Enum):
+    SUCCESS = 0
+    SUCCESS_WITH_CONTENT = 1
+
+
+class JobClient:
+    def __init__(self, job_id: str) -> None:
+        self._job_id = job_id
+
+    def get_job_id(self) -> str:
+        return self._job_id
+
+    def get_job_status(self) -> str:
+        return "FINISHED"
+
+    def cancel(self) -> None:
+        """Local jobs have finished by the time a client is handed out."""
+
+
+class CloseableIterator:
+    """Iterator over result rows; ``close()`` stops the job (PyFlink's CloseableIterator)."""
+
+    def __init__(self, rows: Iterator[Row], on_close: Any = None) -> None:
+        self._rows = rows
+        self._on_close = on_close
+
+    def __iter__(self) -> CloseableIterator:
+        return self
+
+    def __next__(self) -> Row:
+        return next(self._rows)
+
+    def close(self) -> None:
+        if self._on_close is not None:
+            self._on_close()
+
+    def __enter__(self) -> CloseableIterator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class TableResult:
+    def __init__(
+        self,
+        row_type: RowType,
+        batches: Iterator[pa.RecordBatch] | None = None,
+        kind: ResultKind = ResultKind.SUCCESS_WITH_CONTENT,
+        streaming: bool = False,
+        job_id: str | None = None,
+        on_close: Any = None,
+    ) -> None:
+        self._row_type = row_type
+        self._batches = batches if batches is not None else iter(())
+        self._kind = kind
+        self._streaming = streaming
+        self._job_client = JobClient(job_id) if job_id else None
+        self._on_close = on_close
+        self._consumed = False
+
+    @staticmethod
+    def ok() -> TableResult:
+        return TableResult(RowType((_field("result", "STRING"),)),
+                           iter([pa.record_batch([pa.array(["OK"])], names=["result"])]),
+                           ResultKind.SUCCESS)
+
+    @staticmethod
+    def of_rows(names: list[str], types: list[DataType], columns: list[list[Any]]) -> TableResult:
+        from volley.plan.types import RowField
+
+        row_type = RowType(tuple(RowField(nm, t) for nm, t in zip(names, types, strict=True)))
+        batch = pa.RecordBatch.from_arrays(
+            [pa.array(c, t.to_arrow()) for c, t in zip(columns, types, strict=True)],
+            schema=row_type.to_arrow_schema(),
+        )
+        return TableResult(row_type, iter([batch]))
+
+    # -- PyFlink API ------------------------------------------------------------------------------
+    def get_job_client(self) -> JobClient | None:
+        return self._job_client
+
+    def get_table_schema(self) -> TableSchema:
+        return TableSchema.of(self._row_type)
+
+    get_resolved_schema = get_table_schema
+
+    def get_result_kind(self) -> ResultKind:
+        return self._kind
+
+    def wait(self, timeout_ms: int | None = None) -> None:
+        """Run the job to completion (a no-op once the result has been consumed)."""
+        if not self._consumed:
+            for _ in self._take_batches():
+                pass
+
+    def collect(self) -> CloseableIterator:
+        return CloseableIterator(self._rows(), self._on_close)
+
+    def print(self) -> None:
+        from volley.table.tableau import print_tableau
+
+        print_tableau(self._row_type, list(self._take_batches()), self._streaming)
+
+    # -- Volley extensions ------------------------------------------------------------------------
+    def to_arrow(self) -> pa.Table:
+        schema = self._row_type.to_arrow_schema()
+        batches = [b.select(schema.names) if b.num_columns > len(schema) else b
+                   for b in self._take_batches()]
+        batches = [pa.RecordBatch.from_arrays(b.columns[: len(schema)], schema=schema)
+                   for b in batches]
+        return pa.Table.from_batches(batches, schema=schema)
+
+    def to_pandas(self):
+        from volley.table.pandas_conversion import arrow_to_pandas
+
+        return arrow_to_pandas(self.to_arrow())
+
+    # -- internals --------------------------------------------------------------------------------
+    def _take_batches(self) -> Iterator[pa.RecordBatch]:
+        if self._consumed:
+            raise RuntimeError("this TableResult has already been consumed; execute it again")
+        self._consumed = True
+        yield from self._batches
+
+    def _rows(self) -> Iterator[Row]:
+        names = self._row_type.names
+        width = len(names)
+        from volley.udf.invoke import _convert
+
+        types = self._row_type.types
+        needs_convert = [isinstance(t, RowType) or t.type_name().startswith("MAP") for t in types]
+        for batch in self._take_batches():
+            columns = [batch.column(i).to_pylist() for i in range(width)]
+            for i, conv in enumerate(needs_convert):
+                if conv:
+                    columns[i] = [_convert(v, types[i]) for v in columns[i]]
+            kinds = batch.column(width).to_pylist() if batch.num_columns > width else None
+            for r, values in enumerate(zip(*columns, strict=True)):
+                row = Row(*values)
+                row._fields = tuple(names)
+                if kinds is not None:
+                    row.set_row_kind(_KINDS[kinds[r]])
+                yield row
+
+
+def _field(name: str, type_name: str):
+    from volley.plan.types import RowField, VarCharType
+
+    return RowField(name, VarCharType())

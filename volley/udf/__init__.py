@@ -1,0 +1,1 @@
+"""Volley's udf layer (see DESIGN.md)."""
