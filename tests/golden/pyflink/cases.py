@@ -237,10 +237,15 @@ _sql("sql_unary_minus",
 _sql("sql_decimal_sum_types",
      "SELECT SUM(price) AS s, SUM(price * quantity) AS total, AVG(price) AS avg_price, "
      "MAX(price) AS mx FROM orders")
-_sql("sql_int_div_by_zero", "SELECT a / 0 AS boom FROM nums WHERE a = 1",
-     note="integer division by zero")
-_sql("sql_double_div_by_zero", "SELECT c, c / 0.0 AS d0, CAST(a AS DOUBLE) / c AS x FROM nums WHERE c = 0.0",
-     note="double division by zero")
+_sql("sql_int_div_by_zero", "SELECT a / (a - a) AS boom FROM nums",
+     note="integer division by zero at runtime")
+_sql("sql_int_div_by_zero_literal", "SELECT 1 / 0 AS boom",
+     note="integer division by zero in a constant expression (folded by the planner)")
+_sql("sql_double_div_by_zero",
+     "SELECT a, c, a / c AS a_div_c, c / CAST(0 AS DOUBLE) AS c_div_0 FROM nums",
+     note="DOUBLE division by zero at runtime (IEEE: Infinity / NaN)")
+_sql("sql_double_div_by_zero_literal", "SELECT 1.5e0 / 0e0 AS x",
+     note="DOUBLE division by zero in a constant expression (folded by the planner)")
 
 # ---- comparisons and three-valued logic -------------------------------------
 
@@ -299,8 +304,8 @@ _sql("sql_agg_filter_clause",
      "SELECT customer_id, COUNT(*) FILTER (WHERE amount > 5) AS big_orders, "
      "SUM(quantity) FILTER (WHERE product = 'apple') AS apples FROM orders GROUP BY customer_id")
 _sql("sql_stddev_variance",
-     "SELECT STDDEV_POP(c) AS sd_pop, STDDEV_SAMP(c) AS sd_samp, VAR_POP(c) AS var_pop, "
-     "VAR_SAMP(c) AS var_samp FROM nums")
+     "SELECT STDDEV_POP(c) AS sd_pop, STDDEV_SAMP(c) AS sd_samp, VAR_POP(c) AS v_pop, "
+     "VAR_SAMP(c) AS v_samp FROM nums")
 _sql("sql_count_distinct_multiple",
      "SELECT COUNT(DISTINCT customer_id) AS dc, COUNT(DISTINCT product) AS dp, "
      "COUNT(DISTINCT order_date) AS dd FROM orders")
@@ -533,7 +538,7 @@ _sql("sql_over_aggregate",
      "FROM orders")
 _sql("sql_over_running_sum",
      "SELECT order_id, quantity, SUM(quantity) OVER (ORDER BY order_id ROWS BETWEEN UNBOUNDED PRECEDING "
-     "AND CURRENT ROW) AS running FROM orders")
+     "AND CURRENT ROW) AS running_total FROM orders")
 _sql("sql_values", "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(x, y)")
 _sql("sql_values_string_widths", "SELECT * FROM (VALUES ('a'), ('bcd'), (CAST(NULL AS STRING))) AS v(s)")
 _sql("sql_values_mixed_numeric", "SELECT * FROM (VALUES (1, 2.5), (2, 3)) AS v(i, n)")
@@ -746,7 +751,7 @@ def _(t_env, api):
         col("order_id"), col("product"))
 
 
-@_tbl("tbl_order_by_offset", ordered=True)
+@_tbl("tbl_order_by_offset", ordered=True, note="offset without fetch")
 def _(t_env, api):
     col = api.col
     return t_env.from_path("orders").order_by(col("order_id")).offset(8).select(col("order_id"))
@@ -807,11 +812,11 @@ def _(t_env, api):
     return t_env.from_path("nums").select(
         col("c"),
         col("c").abs.alias("abs_c"),
-        col("a").power(2).alias("a_sq"),
+        (col("a") ** 2).alias("a_sq"),
         col("c").abs.sqrt.alias("sqrt_abs_c"),
         col("c").round(1).alias("r1"),
-        col("c").floor.alias("fl"),
-        col("c").ceil.alias("ce"))
+        col("c").floor().alias("fl"),
+        col("c").ceil().alias("ce"))
 
 
 @_tbl("tbl_null_checks")
@@ -832,7 +837,7 @@ def _(t_env, api):
 def _(t_env, api):
     col = api.col
     return t_env.from_path("customers").select(api.call("UPPER", col("name")).alias("u"),
-                                               api.call("CHAR_LENGTH", col("name")).alias("n"))
+                                               api.call("CONCAT", col("name"), "?").alias("q"))
 
 
 # ---- Python UDFs -------------------------------------------------------------------

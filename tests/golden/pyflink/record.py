@@ -173,9 +173,34 @@ def run_case(case, t_env, api) -> dict:
     return result
 
 
+def _dumps(v) -> str:
+    return json.dumps(v, ensure_ascii=False, allow_nan=False)
+
+
+def _format(obj: dict) -> str:
+    """Readable, diff-friendly JSON: one key per line, one row per line."""
+    lines = ["{"]
+    items = list(obj.items())
+    for i, (k, v) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if isinstance(v, list) and v and all(isinstance(r, list) for r in v):
+            lines.append(f"  {_dumps(k)}: [")
+            for j, r in enumerate(v):
+                lines.append(f"    {_dumps(r)}" + ("," if j < len(v) - 1 else ""))
+            lines.append(f"  ]{comma}")
+        elif isinstance(v, dict):
+            inner = json.dumps(v, ensure_ascii=False, allow_nan=False, indent=2)
+            lines.append(f"  {_dumps(k)}: " + inner.replace("\n", "\n  ") + comma)
+        else:
+            lines.append(f"  {_dumps(k)}: {_dumps(v)}{comma}")
+    lines.append("}")
+    text = "\n".join(lines) + "\n"
+    assert json.loads(text) == obj
+    return text
+
+
 def _write_json(path: Path, obj: dict) -> None:
-    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(_format(obj), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
