@@ -99,7 +99,7 @@ def _arith(fn: str, args: list[DataType]) -> DataType:
                 scale = max(s1, s2)
                 result = _adjust(max(p1 - s1, p2 - s2) + scale + 1, scale)
             elif fn == "times":
-                result = _adjust(p1 + p2, s1 + s2)
+                result = _adjust(p1 + p2 + 1, s1 + s2)
             elif fn == "divide":
                 scale = max(6, s1 + p2 + 1)
                 result = _adjust(p1 - s1 + s2 + scale, scale)

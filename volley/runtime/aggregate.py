@@ -27,11 +27,6 @@ def _acero_spec(agg: AggCall) -> tuple:
         return ([], "count_all")
     if agg.fn == "count":
         return (col, "count_distinct" if agg.distinct else "count", _ONLY_VALID)
-    if agg.distinct and agg.fn not in ("min", "max"):
-        raise UnsupportedFeatureError(
-            f"{agg.fn.upper()}(DISTINCT ...) is not supported by Volley yet; aggregate over a "
-            "SELECT DISTINCT subquery instead"
-        )
     fn = {"sum": "sum", "avg": "mean", "min": "min", "max": "max",
           "stddev_pop": "stddev", "stddev_samp": "stddev", "var_pop": "variance",
           "var_samp": "variance", "first_value": "first", "last_value": "last",
@@ -54,22 +49,40 @@ def finalize(values: pa.Array | pa.ChunkedArray, agg: AggCall) -> pa.Array | pa.
         return values
     if agg.fn == "avg" and agg.type.is_integral:
         return pc.cast(pc.trunc(values), target, safe=False)
-    if agg.fn == "avg" and pa.types.is_decimal(target) and pa.types.is_floating(values.type):
-        return pc.cast(pc.round(values, target.scale), target, safe=False)
+    if agg.fn == "avg" and pa.types.is_decimal(target):
+        rounded = pc.round(values, target.scale, round_mode="half_towards_infinity")
+        return pc.cast(rounded, target, safe=False)
     return pc.cast(values, target, safe=False)
+
+
+def _widen_decimal_averages(data: pa.Table, aggs: tuple[AggCall, ...]) -> pa.Table:
+    """AVG of a DECIMAL keeps Flink's result scale: average at one more digit, then round."""
+    for agg in aggs:
+        if agg.fn == "avg" and agg.arg is not None and pa.types.is_decimal(agg.type.to_arrow()):
+            name = f"c{agg.arg}"
+            column = data.column(name)
+            scale = agg.type.to_arrow().scale + 1
+            data = data.set_column(agg.arg, name, column.cast(pa.decimal128(38, scale)))
+    return data
 
 
 def aggregate_table(
     table: pa.Table, group_keys: tuple[int, ...], aggs: tuple[AggCall, ...], out: pa.Schema
 ) -> pa.Table:
-    data = positional(table)
+    data = _widen_decimal_averages(positional(table), aggs)
     if not group_keys:
         return _global_aggregate(data, aggs, out)
-    specs = [_acero_spec(a) for a in aggs]
     keys = [f"c{k}" for k in group_keys]
+    plain = [a for a in aggs if not _needs_dedup(a)]
+    specs = [_acero_spec(a) for a in plain] or [([], "count_all")]
     # use_threads=False keeps groups in order of first appearance: deterministic output.
     result = data.group_by(keys, use_threads=False).aggregate(specs)
-    key_cols, agg_cols = split_grouped(result, len(keys), len(aggs))
+    key_cols, plain_cols = split_grouped(result, len(keys), len(specs))
+    by_agg = dict(zip([id(a) for a in plain], plain_cols, strict=False))
+    for a in aggs:
+        if _needs_dedup(a):
+            by_agg[id(a)] = _distinct_aggregate(data, keys, a, key_cols)
+    agg_cols = [by_agg[id(a)] for a in aggs]
     columns = [c.cast(out.field(i).type) for i, c in enumerate(key_cols)]
     columns += [finalize(c, a) for c, a in zip(agg_cols, aggs, strict=True)]
     return pa.Table.from_arrays(columns, schema=out)
@@ -84,6 +97,31 @@ def split_grouped(result: pa.Table, n_keys: int, n_aggs: int) -> tuple[list, lis
     if n_keys and names[0].startswith("c") and names[0][1:].isdigit():
         return result.columns[:n_keys], result.columns[n_keys:]
     return result.columns[n_aggs:], result.columns[:n_aggs]
+
+
+def _needs_dedup(agg: AggCall) -> bool:
+    """DISTINCT aggregates other than COUNT (Acero has count_distinct, not sum_distinct)."""
+    return agg.distinct and agg.fn not in ("count", "min", "max")
+
+
+def _distinct_aggregate(data: pa.Table, keys: list[str], agg: AggCall, key_cols: list) -> pa.Array:
+    """``agg`` over the distinct (keys, value) pairs, aligned to the groups in ``key_cols``."""
+    from volley.runtime.sort import _with_null_flags, distinct_table
+
+    column = f"c{agg.arg}"
+    pairs = distinct_table(data.select(keys + [column]))
+    plain = AggCall(agg.fn, agg.arg, False, agg.type, agg.name)
+    grouped = pairs.group_by(keys, use_threads=False).aggregate([_acero_spec(plain)])
+    g_keys, g_vals = split_grouped(grouped, len(keys), 1)
+    left, _ = _with_null_flags(pa.table(dict(zip(keys, key_cols, strict=True))))
+    right, _ = _with_null_flags(pa.table(dict(zip(keys, g_keys, strict=True))))
+    left = left.append_column("__l", pa.array(range(left.num_rows), pa.int64()))
+    right = right.append_column("__r", pa.array(range(right.num_rows), pa.int64()))
+    joined = left.join(right, keys=[c for c in left.column_names if c != "__l"],
+                       join_type="left outer", use_threads=False)
+    order = pc.sort_indices(joined.column("__l"))
+    index = joined.column("__r").take(order)
+    return g_vals[0].take(index)
 
 
 def _global_aggregate(data: pa.Table, aggs: tuple[AggCall, ...], out: pa.Schema) -> pa.Table:
@@ -104,6 +142,8 @@ def _scalar_aggregate(data: pa.Table, agg: AggCall) -> pa.Scalar:
         if agg.distinct:
             return pc.count_distinct(column, mode="only_valid")
         return pc.count(column, mode="only_valid")
+    if _needs_dedup(agg):
+        column = pc.unique(column)
     spec = _acero_spec(agg)
     fn = spec[1]
     options = spec[2] if len(spec) > 2 else None

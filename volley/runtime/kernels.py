@@ -18,6 +18,7 @@ from volley.errors import UnsupportedFeatureError
 from volley.plan.expressions import Call
 from volley.plan.types import (
     DataType,
+    decimal_of_integral,
     DecimalType,
     DoubleType,
     FloatType,
@@ -49,19 +50,47 @@ def _to(value: Value, t: DataType) -> Value:
 
 
 def _arith_operands(args: list[Value], call: Call) -> tuple[Value, Value]:
-    a, b = args
     t = call.type
-    if isinstance(t, DecimalType):
-        return a, b  # Arrow's decimal kernels widen themselves; the result is cast afterwards
-    return _to(a, t), _to(b, t)
+    return _to(args[0], t), _to(args[1], t)
+
+
+def _decimal256(value: Value, t: DataType, extra_scale: int = 0) -> Value:
+    """A decimal operand as decimal256, so that Arrow's result precision cannot overflow."""
+    d = t if isinstance(t, DecimalType) else decimal_of_integral(t)
+    return pc.cast(value, pa.decimal256(min(76, d.precision + extra_scale), d.scale + extra_scale))
+
+
+def _decimal_arith(op: str, args: list[Value], call: Call) -> Value:
+    """Decimal arithmetic at Flink's result type, rounding HALF_UP to the result scale."""
+    target: DecimalType = call.type  # type: ignore[assignment]
+    ta, tb = call.args[0].type, call.args[1].type
+    if op == "divide":
+        da = ta if isinstance(ta, DecimalType) else decimal_of_integral(ta)
+        db = tb if isinstance(tb, DecimalType) else decimal_of_integral(tb)
+        extra = max(0, target.scale - da.scale - db.precision + db.scale + 1)
+        a, b = _decimal256(args[0], ta, extra), _decimal256(args[1], tb)
+    else:
+        a, b = _decimal256(args[0], ta), _decimal256(args[1], tb)
+    result = {"plus": pc.add, "minus": pc.subtract, "times": pc.multiply,
+              "divide": pc.divide}[op](a, b)
+    result = pc.round(result, target.scale, round_mode="half_towards_infinity")
+    return pc.cast(result, target.to_arrow())
+
+
+def _is_decimal_op(call: Call) -> bool:
+    return isinstance(call.type, DecimalType) and not any(
+        isinstance(a.type, (FloatType, DoubleType)) for a in call.args
+    )
 
 
 @kernel("plus")
 def _plus(args: list[Value], call: Call) -> Value:
     if call.args[0].type.is_temporal:
         return pc.add(args[0], pc.cast(args[1], pa.duration("ms")))
+    if _is_decimal_op(call):
+        return _decimal_arith("plus", args, call)
     a, b = _arith_operands(args, call)
-    return _to(pc.add(a, b), call.type)
+    return pc.add(a, b)
 
 
 @kernel("minus")
@@ -70,36 +99,26 @@ def _minus(args: list[Value], call: Call) -> Value:
         if call.args[1].type.is_temporal:
             return pc.cast(pc.subtract(args[0], args[1]), pa.int64())
         return pc.subtract(args[0], pc.cast(args[1], pa.duration("ms")))
+    if _is_decimal_op(call):
+        return _decimal_arith("minus", args, call)
     a, b = _arith_operands(args, call)
-    return _to(pc.subtract(a, b), call.type)
+    return pc.subtract(a, b)
 
 
 @kernel("times")
 def _times(args: list[Value], call: Call) -> Value:
+    if _is_decimal_op(call):
+        return _decimal_arith("times", args, call)
     a, b = _arith_operands(args, call)
-    return _to(pc.multiply(a, b), call.type)
+    return pc.multiply(a, b)
 
 
 @kernel("divide")
 def _divide(args: list[Value], call: Call) -> Value:
-    t = call.type
-    if isinstance(t, DecimalType):
-        a = pc.cast(args[0], pa.float64()) if not isinstance(args[0].type, pa.Decimal128Type) else args[0]
-        # Arrow's decimal division keeps too little scale; compute at the target scale.
-        num = pc.cast(args[0], pa.decimal128(38, min(t.scale + 6, 38 - 10)), safe=False)
-        den = pc.cast(args[1], pa.decimal128(38, 0), safe=False) if call.args[1].type.is_integral else args[1]
-        del a
-        return pc.cast(pc.divide(num, den), t.to_arrow(), safe=False)
+    if _is_decimal_op(call):
+        return _decimal_arith("divide", args, call)
     a, b = _arith_operands(args, call)
-    if call.type.is_integral:
-        return _int_divide(a, b, t)
-    return pc.divide(a, b)
-
-
-def _int_divide(a: Value, b: Value, t: DataType) -> Value:
-    """Java integer division: truncate toward zero."""
-    q = pc.divide(a, b)  # Arrow's integer division truncates toward zero as Java does
-    return _to(q, t)
+    return pc.divide(a, b)  # integer division truncates toward zero, as Java's does
 
 
 @kernel("mod")

@@ -48,6 +48,8 @@ def output_name(node: exp.Expression, position: int, auto_prefix: str) -> str:
 
 
 def is_aggregate(node: exp.Expression) -> bool:
+    if isinstance(node, exp.Filter):
+        return is_aggregate(node.this)
     return type(node) in AGGREGATES or (
         isinstance(node, exp.Anonymous) and str(node.this).lower() in AGGREGATE_NAMES
         and "volley_udf" not in node.meta
@@ -290,6 +292,13 @@ def _group_name(g: exp.Expression, i: int) -> str:
 
 
 def _agg_parts(node: exp.Expression) -> tuple[str, exp.Expression | None, bool]:
+    if isinstance(node, exp.Filter):
+        # AGG(x) FILTER (WHERE c) == AGG(CASE WHEN c THEN x END); COUNT(*) counts CASE ... THEN 1
+        fn, arg, distinct = _agg_parts(node.this)
+        condition = node.expression.this if isinstance(node.expression, exp.Where) else node.expression
+        value = arg if arg is not None else exp.Literal.number(1)
+        case = exp.Case(ifs=[exp.If(this=condition, true=value)])
+        return fn, case, distinct
     if isinstance(node, exp.Anonymous):
         fn = str(node.this).lower()
         args = node.expressions

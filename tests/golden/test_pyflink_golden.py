@@ -1,0 +1,93 @@
+"""Volley against outputs recorded from real PyFlink (tests/golden/pyflink/expected/*.json).
+
+Each case in ``pyflink/cases.py`` runs here on Volley in the mode it was recorded in; result rows
+(canonicalized the same way the recorder did) and column names must match. Cases PyFlink itself
+rejected are not compared (their JSON records the error). Known, understood differences are
+listed in ``KNOWN_DIFFERENCES`` as strict xfails, so fixing one turns its test red until the entry
+is removed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent / "pyflink"
+EXPECTED = HERE / "expected"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"golden_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+cases_module = _load("cases")
+canon_module = _load("canon")
+
+GOLDENS = {
+    p.stem: json.loads(p.read_text())
+    for p in sorted(EXPECTED.glob("*.json"))
+    if not p.name.startswith("_")
+}
+COMPARABLE = sorted(
+    name for name, g in GOLDENS.items() if g.get("error") is None and name in cases_module.CASES_BY_NAME
+)
+
+# case name -> why Volley differs (kept honest by strict xfail)
+KNOWN_DIFFERENCES: dict[str, str] = {}
+
+_ENVS: dict[str, object] = {}
+
+
+def _env(mode: str):
+    if mode not in _ENVS:
+        from volley.table import EnvironmentSettings, TableEnvironment
+
+        settings = (EnvironmentSettings.in_batch_mode() if mode == "batch"
+                    else EnvironmentSettings.in_streaming_mode())
+        t_env = TableEnvironment.create(settings)
+        api = cases_module.Api.from_package("volley")
+        cases_module.register_fixtures(t_env, api)
+        _ENVS[mode] = (t_env, api)
+    return _ENVS[mode]
+
+
+def _run(name: str):
+    case = cases_module.CASES_BY_NAME[name]
+    t_env, api = _env(case.mode)
+    table = t_env.sql_query(case.sql) if case.sql else case.table(t_env, api)
+    names = table.get_schema().get_field_names()
+    types = [str(t) for t in table.get_schema().get_field_data_types()]
+    with table.execute().collect() as rows:
+        result = [canon_module.canon_row(r) for r in rows]
+    return names, types, result
+
+
+def _params():
+    for name in COMPARABLE:
+        marks = []
+        if name in KNOWN_DIFFERENCES:
+            marks.append(pytest.mark.xfail(reason=KNOWN_DIFFERENCES[name], strict=True))
+        yield pytest.param(name, id=name, marks=marks)
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_rows_match_pyflink(name: str) -> None:
+    golden = GOLDENS[name]
+    names, _types, rows = _run(name)
+    assert names == golden["columns"]
+    if golden.get("ordered") and golden.get("rows_in_order") is not None:
+        assert rows == golden["rows_in_order"]
+    else:
+        assert canon_module.sort_rows(rows) == golden["rows"]
+
+
+def test_goldens_were_recorded() -> None:
+    assert len(COMPARABLE) >= 1, "no PyFlink goldens found; see tests/golden/pyflink/README.md"
