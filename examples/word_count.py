@@ -1,8 +1,8 @@
 """Word count: a small batch job mixing SQL DDL with the Table API, the README's first example.
 
 Writes a few lines of text to a CSV file in a temporary directory, declares it as a table with SQL,
-splits lines into words with a Python table function, counts each word with the Table API and
-prints the result with ``execute().print()``. The imports are the only difference from a PyFlink
+cleans each word with a Python UDF, counts words with the Table API and prints the result with
+``execute().print()``. The imports are the only difference from a PyFlink
 2.x program.
 
 Run: ``python examples/word_count.py``.
@@ -12,10 +12,9 @@ import os
 import shutil
 import tempfile
 
-from volley.common import Row
 from volley.table import DataTypes, EnvironmentSettings, TableEnvironment
-from volley.table.expressions import col, lit
-from volley.table.udf import udtf
+from volley.table.expressions import call, col, lit
+from volley.table.udf import udf
 
 TEXT = [
     "To be, or not to be, that is the question:",
@@ -25,17 +24,18 @@ TEXT = [
 ]
 
 work_dir = tempfile.mkdtemp(prefix="volley-word-count-")
-input_path = os.path.join(work_dir, "lines.csv")
+input_path = os.path.join(work_dir, "words.csv")
 with open(input_path, "w") as f:
     for line in TEXT:
-        # One quoted CSV field per line: the text itself contains commas.
-        f.write('"' + line.replace('"', '""') + '"\n')
+        for word in line.split():
+            # One quoted CSV field per word: words may carry commas.
+            f.write('"' + word.replace('"', '""') + '"\n')
 
 t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
 
 t_env.execute_sql(f"""
-    CREATE TABLE lines (
-        line STRING
+    CREATE TABLE words (
+        word STRING
     ) WITH (
         'connector' = 'filesystem',
         'path' = '{input_path}',
@@ -44,19 +44,17 @@ t_env.execute_sql(f"""
 """)
 
 
-@udtf(result_types=[DataTypes.STRING()])
-def split(row: Row):
-    """Lower-cased words of a line, without punctuation; ``flat_map`` passes each input row."""
-    for word in row.line.lower().split():
-        word = word.strip(".,:;!?'\"")
-        if word:
-            yield Row(word)
+@udf(result_type=DataTypes.STRING())
+def clean(word: str) -> str:
+    """The word lower-cased, without surrounding punctuation."""
+    return word.lower().strip(".,:;!?'\"")
 
+
+t_env.create_temporary_function("clean", clean)
 
 counts = (
-    t_env.from_path("lines")
-    .flat_map(split)
-    .alias("word")
+    t_env.from_path("words")
+    .select(call("clean", col("word")).alias("word"))
     .group_by(col("word"))
     .select(col("word"), lit(1).count.alias("count"))
     .order_by(col("count").desc, col("word"))

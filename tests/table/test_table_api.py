@@ -54,7 +54,7 @@ def test_legacy_string_expressions(tab):
 def test_alias(tab):
     t = tab.alias("x", "y", "z")
     assert t.get_schema().get_field_names() == ["x", "y", "z"]
-    assert srows(t.select(col("x")).filter(col("z") == "c")) == [(4,)]
+    assert srows(t.filter(col("z") == "c").select(col("x"))) == [(4,)]
 
 
 def test_add_columns_and_replace(tab):
@@ -71,7 +71,7 @@ def test_drop_and_rename(tab):
     assert t.get_schema().get_field_names() == ["id", "s"]
     r = tab.rename_columns(col("id").alias("ident"), col("s").alias("str"))
     assert r.get_schema().get_field_names() == ["ident", "b", "str"]
-    assert srows(r.select(col("ident")).filter(col("str") == "c")) == [(4,)]
+    assert srows(r.filter(col("str") == "c").select(col("ident"))) == [(4,)]
 
 
 def test_distinct(tab):
@@ -221,15 +221,67 @@ def test_batch_and_streaming_agree(sql):
 
 def test_streaming_group_by_changelog():
     env = _stream()
-    t = env.from_elements([("a", 1), ("b", 2), ("a", 3)], ["k", "v"])
+    # two input batches, so the second batch updates group "a"
+    b1 = pa.record_batch({"k": ["a", "b"], "v": pa.array([1, 2], pa.int64())})
+    b2 = pa.record_batch({"k": ["a"], "v": pa.array([3], pa.int64())})
+    t = env.from_arrow(pa.Table.from_batches([b1, b2]))
     res = list(t.group_by(col("k")).select(col("k"), col("v").sum.alias("total")).execute().collect())
-    kinds = [str(r.get_row_kind()) for r in res]
-    assert any(k.endswith("INSERT") or k == "+I" for k in kinds)
-    kinds_short = [r.get_row_kind().short_string() if hasattr(r.get_row_kind(), "short_string") else k
-                   for r, k in zip(res, kinds)]
-    assert "+I" in kinds_short
-    assert "-U" in kinds_short
-    assert "+U" in kinds_short
-    # the final +U for "a" carries the updated sum
-    final_a = [tuple(r) for r in res if r[0] == "a"][-1]
-    assert final_a == ("a", 4)
+    got = [(r.get_row_kind().short_string(), tuple(r)) for r in res]
+    assert got == [
+        ("+I", ("a", 1)),
+        ("+I", ("b", 2)),
+        ("-U", ("a", 1)),
+        ("+U", ("a", 4)),
+    ]
+
+
+def test_streaming_union_all_group_by_changelog():
+    env = _stream()
+    t1 = env.from_elements([("a", 1), ("b", 2)], ["k", "v"])
+    t2 = env.from_elements([("a", 3)], ["k", "v"])
+    env.create_temporary_view("u", t1.union_all(t2))
+    res = list(env.sql_query("SELECT k, COUNT(*) AS c FROM u GROUP BY k").execute().collect())
+    kinds = {r.get_row_kind().short_string() for r in res}
+    assert {"+I", "-U", "+U"} <= kinds
+    # applying the changelog yields the batch result
+    final = {}
+    for r in res:
+        if r.get_row_kind().short_string() in ("+I", "+U"):
+            final[r[0]] = r[1]
+    assert final == {"a": 2, "b": 1}
+
+
+@pytest.mark.xfail(
+    reason="streaming SELECT COUNT(*) FROM t (COUNT(*) as the only aggregate) emits no rows at all "
+    "(batch mode returns 0 instead of 3): zero-column Project() loses the row count",
+    strict=True,
+)
+def test_streaming_count_star():
+    env = _stream()
+    env.create_temporary_view("t", env.from_elements([(1,), (2,), (3,)], ["k"]))
+    res = list(env.sql_query("SELECT COUNT(*) FROM t").execute().collect())
+    assert res and tuple(res[-1]) == (3,)
+
+
+def test_table_api_count_after_filter(t_env):
+    t = t_env.from_elements([(1,), (2,), (3,)], ["k"])
+    assert rows(t.filter(col("k") > 1).select(col("k").count)) == [(2,)]
+
+
+@pytest.mark.xfail(
+    reason="t.select(col('*')) raises UnknownColumnError \"column '*' not found\"; "
+    "PyFlink expands col('*') to all columns",
+    strict=True,
+)
+def test_select_star_expression(tab):
+    assert tab.select(col("*")).get_schema().get_field_names() == ["id", "b", "s"]
+
+
+@pytest.mark.xfail(
+    reason="Table API string + string raises TypeMismatchError 'cannot apply PLUS to (STRING, "
+    "STRING NOT NULL)'; Flink's Table API PlusConverter turns a '+' with a character-string "
+    "operand into CONCAT",
+    strict=True,
+)
+def test_table_api_string_plus_concatenates(tab):
+    assert srows(tab.filter(col("id") == 1).select(col("s") + "!")) == [("a!",)]
