@@ -34,7 +34,8 @@ output_path = os.path.join(work_dir, "output")
 with open(input_path, "w") as f:
     f.write("1,98.0\n1,\n1,100.0\n2,99.0\n")
 
-# fmt: off  (the article's code, kept as it was written)
+# The article's code, kept as it was written.
+# fmt: off
 env = StreamExecutionEnvironment.get_execution_environment()
 env.set_parallelism(1)
 t_env = StreamTableEnvironment.create(env)

@@ -256,3 +256,29 @@ def test_udf_given_a_class():
 
     with pytest.raises(E.PlanError, match=r"^udf\(\) got the class F; pass an instance"):
         udf(F, result_type=DataTypes.BIGINT())
+
+
+def _returns_str(x):
+    return "str"
+
+
+def test_udf_wrong_return_type(t_env):
+    f = udf(_returns_str, result_type=DataTypes.BIGINT())
+    with pytest.raises(E.UdfError) as ei:
+        list(t_env.from_path("t").select(f(col("id"))).execute().collect())
+    msg = str(ei.value)
+    assert msg.startswith("user-defined function '_returns_str' (defined at ")
+    assert "returned 'str' of type str, which does not fit its result_type BIGINT" in msg
+
+
+def _first_only(x):
+    return x[:1]
+
+
+def test_pandas_udf_wrong_length(t_env):
+    f = udf(_first_only, result_type=DataTypes.BIGINT(), func_type="pandas")
+    with pytest.raises(E.UdfError) as ei:
+        list(t_env.from_path("t").select(f(col("id"))).execute().collect())
+    msg = str(ei.value)
+    assert msg.startswith("pandas UDF '_first_only' (defined at ")
+    assert "returned 1 values for 2 input rows; a pandas UDF must return one value per row" in msg

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from volley.table import DataTypes, EnvironmentSettings, TableEnvironment
+from volley.table import EnvironmentSettings, TableEnvironment
 from volley.table.expressions import col, lit
 
 

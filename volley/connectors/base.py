@@ -77,14 +77,14 @@ class TableSink(ABC):
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
         return frozenset({ChangelogMode.INSERT_ONLY})
 
-    def open(self) -> None:
+    def open(self) -> None:  # noqa: B027 - optional hook
         """Prepare to receive batches (create directories, open files)."""
 
     @abstractmethod
     def write(self, batch: pa.RecordBatch) -> None:
         """Take one batch. Updating streams carry a ``__row_kind`` int8 column at the end."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 - optional hook
         """The input ended: flush and publish what was written."""
 
 

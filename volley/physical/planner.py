@@ -9,14 +9,13 @@ with the name of the feature and an alternative.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pyarrow as pa
 
 from volley.errors import UnsupportedFeatureError
+from volley.physical.job_graph import JobGraph, Vertex
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Expr, InputRef
-from volley.physical.job_graph import JobGraph, Vertex
 from volley.runtime import operators as ops
 from volley.runtime.evaluator import EvalContext
 

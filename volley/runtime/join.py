@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate

@@ -18,11 +18,11 @@ from volley.errors import UnsupportedFeatureError
 from volley.plan.expressions import Call
 from volley.plan.types import (
     DataType,
-    decimal_of_integral,
     DecimalType,
     DoubleType,
     FloatType,
     NullType,
+    decimal_of_integral,
 )
 from volley.runtime.casts import Value, cast_value
 
@@ -712,9 +712,6 @@ def _timestampadd(args: list[Value], call: Call) -> Value:
     unit = call.params[0].upper()
     amount, value = args
     if unit in ("YEAR", "MONTH", "QUARTER"):
-        months = pc.multiply(pc.cast(amount, pa.int32()), {"YEAR": 12, "MONTH": 1, "QUARTER": 3}[unit])
-        interval = pc.cast(months, pa.month_day_nano_interval()) if False else None
-        del interval
         raise UnsupportedFeatureError(
             f"TIMESTAMPADD({unit}, ...) is not supported by Volley yet; use DAY, HOUR, MINUTE "
             "or SECOND units"
@@ -733,8 +730,7 @@ def _timestampdiff(args: list[Value], call: Call) -> Value:
         a = pc.cast(a, pa.timestamp("ms"))
     if not pa.types.is_timestamp(b.type):
         b = pc.cast(b, pa.timestamp("ms"))
-    fn = {"YEAR": pc.years_between, "MONTH": pc.month_interval_between if False else None,
-          "DAY": pc.days_between, "HOUR": pc.hours_between, "MINUTE": pc.minutes_between,
+    fn = {"YEAR": pc.years_between, "DAY": pc.days_between, "HOUR": pc.hours_between, "MINUTE": pc.minutes_between,
           "SECOND": pc.seconds_between, "WEEK": pc.weeks_between,
           "QUARTER": pc.quarters_between}.get(unit)
     if fn is None:

@@ -459,6 +459,56 @@ class ExprBinder:
         unit = node.this.name.upper()
         return self._call("extract", [self.bind(node.expression)], (unit,))
 
+    def _bind_floor(self, node: exp.Floor) -> Expr:
+        return self._floor_ceil(node, "floor")
+
+    def _bind_ceil(self, node: exp.Ceil) -> Expr:
+        return self._floor_ceil(node, "ceil")
+
+    def _floor_ceil(self, node: exp.Expression, fn: str) -> Expr:
+        operand = self.bind(node.this)
+        unit = node.args.get("to")
+        if unit is not None:
+            return self._call(f"{fn}_time", [operand], (unit.name.upper(),))
+        if node.args.get("decimals") is not None:
+            raise UnsupportedFeatureError(f"{fn.upper()} with a number of digits is not supported")
+        return self._call(fn, [operand])
+
+    def _bind_timestampadd(self, node: exp.Expression) -> Expr:
+        unit = node.args["unit"].name.upper()
+        return self._call("timestampadd", [self.bind(node.expression), self.bind(node.this)],
+                          (unit,))
+
+    def _bind_timestampdiff(self, node: exp.Expression) -> Expr:
+        # sqlglot keeps TIMESTAMPDIFF(unit, a, b) as this=b, expression=a
+        unit = node.args["unit"].name.upper()
+        return self._call("timestampdiff", [self.bind(node.expression), self.bind(node.this)],
+                          (unit,))
+
+    def _bind_pad(self, node: exp.Expression) -> Expr:
+        fn = "lpad" if node.args.get("is_left") else "rpad"
+        fill = node.args.get("fill_pattern")
+        args = [self.bind(node.this), self.bind(node.expression),
+                self.bind(fill) if fill is not None else Literal(" ", CharType(1, nullable=False))]
+        return self._call(fn, args)
+
+    def _bind_trunc(self, node: exp.Expression) -> Expr:
+        args = [self.bind(node.this)]
+        decimals = node.args.get("decimals")
+        if decimals is not None:
+            args.append(self.bind(decimals))
+        return self._call("truncate", args)
+
+    def _bind_similarto(self, node: exp.Expression) -> Expr:
+        pattern = node.expression
+        if not isinstance(pattern, exp.Literal):
+            raise UnsupportedFeatureError("SIMILAR TO needs a literal pattern")
+        regex = "^" + pattern.this.replace("%", ".*").replace("_", ".") + "$"
+        return self._call("regexp", [self.bind(node.this), Literal(regex, VarCharType(nullable=False))])
+
+    def _bind_localtimestamp(self, node: exp.Expression) -> Expr:
+        return self._call("localtimestamp", [])
+
     def _bind_currentdate(self, node: exp.Expression) -> Expr:
         return self._call("current_date", [])
 

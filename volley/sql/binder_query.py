@@ -456,7 +456,6 @@ class QueryBinder:
     def _select(self, node: exp.Select) -> tuple[n.Node, Scope]:
         from_ = node.args.get("from_") or node.args.get("from")
         if from_ is None:
-            plan: n.Node = n.Values(RowType(()), pa.table({"$dummy": [0]}).drop(["$dummy"]))
             plan = _one_row()
             scope = Scope([], self.functions)
         else:
@@ -471,8 +470,7 @@ class QueryBinder:
         having = node.args.get("having")
         order = node.args.get("order")
         limit, offset = _limit_offset(node)
-        items = [self._scalar_subqueries_ok(e) for e in node.expressions]
-        plan, scope, items = self._scalar_subqueries(plan, scope, items)
+        plan, scope, items = self._scalar_subqueries(plan, scope, list(node.expressions))
         req = SelectRequest(
             items=items,
             where=condition,
@@ -484,9 +482,6 @@ class QueryBinder:
             fetch=limit,
         )
         return build_select(plan, scope, req)
-
-    def _scalar_subqueries_ok(self, e: exp.Expression) -> exp.Expression:
-        return e
 
     def _scalar_subqueries(self, plan: n.Node, scope: Scope, items: list[exp.Expression]):
         """Uncorrelated scalar subqueries in the select list: cross join their single row."""
@@ -504,12 +499,10 @@ class QueryBinder:
         if len(sub_plan.schema.fields) != 1:
             raise PlanError("a scalar subquery must return exactly one column")
         name = f"$scalar{len(scope.columns)}"
-        left_width = len(scope.columns)
         plan = n.Join(plan, sub_plan, "left", None)
         f = sub_plan.schema.fields[0]
         scope = Scope(scope.columns + [ScopeColumn(name, f.data_type.as_nullable(), "$scalar")],
                       scope.functions, scope.substitutions)
-        del left_width
         return plan, scope, exp.column(name, table="$scalar", quoted=True)
 
     def _subquery_conditions(self, plan: n.Node, scope: Scope, condition: exp.Expression):
@@ -554,7 +547,6 @@ class QueryBinder:
         return plan, scope, condition
 
     def _from(self, node: exp.Expression) -> tuple[n.Node, Scope]:
-        alias = node.alias_or_name if hasattr(node, "alias_or_name") else None
         if isinstance(node, exp.Table):
             name = ".".join(p.name for p in node.parts) if node.parts else node.name
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
@@ -603,7 +595,6 @@ class QueryBinder:
         ]
         from volley.runtime.evaluator import EvalContext, broadcast, compile_expr
 
-        one = pa.RecordBatch.from_pydict({})
         one = pa.record_batch([pa.array([0])], names=["x"])
         columns = []
         for i, t in enumerate(types):

@@ -37,16 +37,11 @@ def call(f: Any, *args: Any) -> Expression:
     return Expression(node)
 
 
-call_sql = None  # assigned below
-
-
-def _call_sql(sql_expression: str) -> Expression:
+def call_sql(sql_expression: str) -> Expression:
+    """An expression written in SQL, e.g. ``call_sql("UPPER(name)")``."""
     from volley.sql.parser import parse_expression
 
     return Expression(parse_expression(sql_expression))
-
-
-call_sql = _call_sql
 
 
 def if_then_else(condition: Any, if_true: Any, if_false: Any) -> Expression:

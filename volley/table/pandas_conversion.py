@@ -33,7 +33,7 @@ def pandas_to_arrow(pdf: pd.DataFrame, schema: Any = None) -> tuple[pa.Table, Ro
         )
     columns = [str(c) for c in pdf.columns] if names is None else names
     arrays = []
-    for i, c in enumerate(pdf.columns):
+    for i in range(len(pdf.columns)):
         target = types[i].to_arrow() if types is not None else None
         try:
             arrays.append(pa.Array.from_pandas(pdf.iloc[:, i], type=target))

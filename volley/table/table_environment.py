@@ -28,7 +28,7 @@ from volley.sql.binder_query import QueryBinder
 from volley.table.environment_settings import EnvironmentSettings
 from volley.table.table import Table
 from volley.table.table_config import Configuration, TableConfig
-from volley.table.table_result import ResultKind, TableResult
+from volley.table.table_result import TableResult
 
 
 class TableEnvironment:
@@ -313,8 +313,8 @@ class TableEnvironment:
         return QueryBinder(self._scan, self._lookup_function).bind(tree)
 
     def execute_sql(self, stmt: str) -> TableResult:
-        from volley.table.sql_statements import execute_statement
         from volley.sql.parser import parse_statement
+        from volley.table.sql_statements import execute_statement
 
         return execute_statement(self, parse_statement(stmt))
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 __all__ = ["Api", "Case", "CASES", "CASES_BY_NAME", "register_fixtures", "FIXTURE_VIEWS"]
 
@@ -47,7 +48,7 @@ class Api:
             setattr(self, k, v)
 
     @classmethod
-    def from_package(cls, pkg: str) -> "Api":
+    def from_package(cls, pkg: str) -> Api:
         """Build the namespace from ``pkg`` ("pyflink" or "volley").
 
         Missing modules/attributes become ``None`` so that a partially
@@ -186,8 +187,8 @@ def register_fixtures(t_env: Any, api: Api) -> None:
 class Case:
     name: str
     mode: str  # "batch" | "streaming"
-    sql: Optional[str]
-    table: Optional[Callable[[Any, Api], Any]]
+    sql: str | None
+    table: Callable[[Any, Api], Any] | None
     ordered: bool = False  # True when the result order is meaningful (top-level ORDER BY)
     note: str = ""
 
