@@ -150,10 +150,14 @@ def test_volley_error_shows_the_users_cause(write_job: Job) -> None:
     )
     result = run_cli("run", str(job))
     assert result.returncode == 1
-    assert "error: UDF 'my_udf' failed on row 0" in result.stderr
-    assert "caused by:" in result.stderr
-    assert f'File "{job}", line 5, in my_udf' in result.stderr
-    assert "ZeroDivisionError: division by zero" in result.stderr
+    # Like Python's chained tracebacks: the user's exception first, the Volley error last.
+    cause, _, consequence = result.stderr.partition(
+        "The above exception was the direct cause of the following error:"
+    )
+    assert f'File "{job}", line 5, in my_udf' in cause
+    assert "ZeroDivisionError: division by zero" in cause
+    assert f'File "{job}", line 10, in <module>' in consequence
+    assert result.stderr.splitlines()[-1] == "error: UDF 'my_udf' failed on row 0"
 
 
 def test_full_traceback_flag_shows_the_exception_type(write_job: Job) -> None:

@@ -251,11 +251,6 @@ def test_streaming_union_all_group_by_changelog():
     assert final == {"a": 2, "b": 1}
 
 
-@pytest.mark.xfail(
-    reason="streaming SELECT COUNT(*) FROM t (COUNT(*) as the only aggregate) emits no rows at all "
-    "(batch mode returns 0 instead of 3): zero-column Project() loses the row count",
-    strict=True,
-)
 def test_streaming_count_star():
     env = _stream()
     env.create_temporary_view("t", env.from_elements([(1,), (2,), (3,)], ["k"]))
@@ -268,11 +263,6 @@ def test_table_api_count_after_filter(t_env):
     assert rows(t.filter(col("k") > 1).select(col("k").count)) == [(2,)]
 
 
-@pytest.mark.xfail(
-    reason="t.select(col('*')) raises UnknownColumnError \"column '*' not found\"; "
-    "PyFlink expands col('*') to all columns",
-    strict=True,
-)
 def test_select_star_expression(tab):
     assert tab.select(col("*")).get_schema().get_field_names() == ["id", "b", "s"]
 

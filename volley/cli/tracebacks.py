@@ -68,11 +68,20 @@ def format_user_frames(tb: TracebackType | None) -> list[str]:
 
 
 def report_volley_error(exc: VolleyError, out: TextIO) -> None:
-    """Print a Volley error as user frames plus ``error: <message>``.
+    """Print a Volley error as user frames plus ``error: <message>``, the message last.
 
     A chained cause that is not itself a Volley error (the user's exception inside a UDF) is
-    shown with its own user frames, because that is where the bug is.
+    printed first with its own user frames, as Python prints a cause above its consequence,
+    because that is where the bug is.
     """
+    cause = exc.__cause__
+    if cause is not None and not isinstance(cause, VolleyError):
+        cause_frames = format_user_frames(cause.__traceback__)
+        if cause_frames:
+            out.write("Traceback (most recent call last; library frames hidden):\n")
+            out.writelines(cause_frames)
+        out.writelines(traceback.format_exception_only(type(cause), cause))
+        out.write("\nThe above exception was the direct cause of the following error:\n\n")
     frames = format_user_frames(exc.__traceback__)
     if frames:
         out.write("Traceback (most recent call last; Volley internals hidden):\n")
@@ -80,11 +89,6 @@ def report_volley_error(exc: VolleyError, out: TextIO) -> None:
     out.write(f"error: {exc}\n")
     for note in getattr(exc, "__notes__", ()):
         out.write(f"  {note}\n")
-    cause = exc.__cause__
-    if cause is not None and not isinstance(cause, VolleyError):
-        out.write("caused by:\n")
-        out.writelines(format_user_frames(cause.__traceback__))
-        out.writelines(traceback.format_exception_only(type(cause), cause))
 
 
 def report_exception(exc: BaseException, script: str, out: TextIO) -> None:

@@ -159,5 +159,5 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         msg += f"; did you mean {close[0]!r}?"
-    msg += f" Known tables: {', '.join(known) if known else '(none)'}"
+    msg += f"; known tables: {', '.join(known) if known else '(none)'}"
     return msg

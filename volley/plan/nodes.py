@@ -197,7 +197,7 @@ class Aggregate(Node):
         return f"Aggregate(groupBy=[{keys}], select=[{aggs}])"
 
 
-JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti")
+JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti", "null_aware_anti")
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,7 +219,7 @@ class Join(Node):
 
     @cached_property
     def schema(self) -> RowType:
-        if self.kind in ("semi", "anti"):
+        if self.kind in ("semi", "anti", "null_aware_anti"):
             return self.left.schema
         lf = self.left.schema.fields
         rf = self.right.schema.fields

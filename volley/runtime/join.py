@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
@@ -86,6 +87,8 @@ def join_tables(
     if kind == "semi":
         keep = np.unique(li)
         return left.take(pa.array(keep)).rename_columns(out.names)
+    if kind == "null_aware_anti":
+        return _null_aware_anti(left, right, left_keys, right_keys, li, out)
     if kind == "anti":
         mask = np.ones(left.num_rows, dtype=bool)
         mask[li] = False
@@ -99,6 +102,20 @@ def join_tables(
         li = np.concatenate([li, np.full(len(unmatched), -1, dtype=np.int64)])
         ri = np.concatenate([ri, unmatched])
     return _gather(left, right, li, ri, out)
+
+
+def _null_aware_anti(left: pa.Table, right: pa.Table, left_keys: list[int],
+                     right_keys: list[int], matched_left: np.ndarray, out: pa.Schema) -> pa.Table:
+    """``x NOT IN (subquery)``: UNKNOWN (so dropped) when x is NULL or the subquery has a NULL."""
+    if right.num_rows == 0:
+        return left.rename_columns(out.names)
+    if any(right.column(k).null_count for k in right_keys):
+        return left.slice(0, 0).rename_columns(out.names)
+    mask = np.ones(left.num_rows, dtype=bool)
+    mask[matched_left] = False
+    for k in left_keys:
+        mask &= pc.is_valid(left.column(k)).to_numpy(zero_copy_only=False)
+    return left.filter(pa.array(mask)).rename_columns(out.names)
 
 
 def _take(table: pa.Table, idx: np.ndarray) -> list[pa.ChunkedArray | pa.Array]:

@@ -192,6 +192,10 @@ class ExprBinder:
         self.context = context
 
     def bind(self, node: exp.Expression) -> Expr:
+        if node.args.get("negate"):  # sqlglot spells `x NOT LIKE y` as Like(negate=True)
+            positive = node.copy()
+            positive.set("negate", None)
+            return self._call("not", [self.bind(positive)])
         for tree, ref in self.scope.substitutions:
             if node is tree or (type(node) is type(tree) and node == tree):
                 return ref
@@ -298,8 +302,8 @@ class ExprBinder:
 
     def _bind_neg(self, node: exp.Neg) -> Expr:
         inner = node.this
-        if isinstance(inner, exp.Literal) and not inner.is_string:
-            value, t = literal_type(exp.Literal.number("-" + inner.this))
+        if isinstance(inner, exp.Literal) and not inner.is_string and TYPE_META not in inner.meta:
+            value, t = literal_type(exp.Literal(this="-" + inner.this, is_string=False))
             return Literal(value, t)
         return self._call("negate", [self.bind(inner)])
 
@@ -515,7 +519,7 @@ class ExprBinder:
     def _bind_currenttimestamp(self, node: exp.Expression) -> Expr:
         return self._call("current_timestamp", [])
 
-    def _bind_stposition(self, node: exp.Expression) -> Expr:
+    def _bind_strposition(self, node: exp.Expression) -> Expr:
         return self._call("position", [self.bind(node.args["substr"]), self.bind(node.this)])
 
     def _bind_regexpreplace(self, node: exp.Expression) -> Expr:
@@ -592,9 +596,8 @@ class ExprBinder:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0].upper()}?" if close else ""
             raise PlanError(
-                f"unknown function {name.upper()!r} in {self.context}{hint} "
-                "Register a Python function with create_temporary_function(name, udf) "
-                "or check the name"
+                f"unknown function {name!r} in {self.context}{hint}; register a Python "
+                "function with create_temporary_function(name, udf) or check the name"
             )
         return self._call(name, [self.bind(a) for a in arg_nodes])
 

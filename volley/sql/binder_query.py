@@ -262,6 +262,8 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             arg_type = arg.type
         aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
                               f"$agg{j}"))
+    if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
+        pre_exprs.append(Literal(True, BooleanType(nullable=False)))
     pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
         f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
     ]
@@ -491,7 +493,7 @@ class QueryBinder:
             for sq in subs:
                 sub_plan, _ = self._query(sq.this)
                 plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
-                it = it.transform(lambda x, sq=sq, r=ref_node: r.copy() if x is sq else x)
+                it = it.transform(lambda x, sq=sq, r=ref_node: r.copy() if x == sq else x)
             new_items.append(it)
         return plan, scope, new_items
 
@@ -510,8 +512,8 @@ class QueryBinder:
         conjuncts = _split_and(condition)
         rest = []
         for c in conjuncts:
-            negate = isinstance(c, exp.Not)
-            inner = c.this if negate else c
+            negate = isinstance(c, exp.Not) or bool(c.args.get("negate"))
+            inner = c.this if isinstance(c, exp.Not) else c
             if isinstance(inner, exp.In) and inner.args.get("query") is not None:
                 sub_plan, _ = self._query(inner.args["query"].this if isinstance(
                     inner.args["query"], exp.Subquery) else inner.args["query"])
@@ -522,7 +524,7 @@ class QueryBinder:
                 rf = sub_plan.schema.fields[0]
                 right_ref = InputRef(width, rf.name, rf.data_type)
                 cond = Call("eq", (left_expr, right_ref), BooleanType())
-                plan = n.Join(plan, sub_plan, "anti" if negate else "semi", cond)
+                plan = n.Join(plan, sub_plan, "null_aware_anti" if negate else "semi", cond)
                 continue
             if isinstance(inner, exp.Exists):
                 sub = inner.this
@@ -539,7 +541,7 @@ class QueryBinder:
                 for sq in scalar:
                     sub_plan, _ = self._query(sq.this)
                     plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
-                    c = c.transform(lambda x, sq=sq, r=ref_node: r.copy() if x is sq else x)
+                    c = c.transform(lambda x, sq=sq, r=ref_node: r.copy() if x == sq else x)
             rest.append(c)
         condition = None
         for c in rest:

@@ -14,6 +14,8 @@ from volley.table.expression import UDF_META, Expression, literal_node, to_node
 
 
 def col(name: str) -> Expression:
+    if name == "*":
+        return Expression(exp.Star())
     if "." in name and not name.startswith("`"):
         table, column = name.split(".", 1)
         return Expression(exp.column(column, table=table, quoted=True))
