@@ -255,8 +255,7 @@ def _floor_ceil(fn: str, args: list[DataType]) -> DataType:
     t = args[0]
     _require(fn, _numeric_or_null(t), args, "a numeric operand")
     if isinstance(t, DecimalType):
-        return DecimalType(max(1, t.precision - t.scale + (1 if t.scale else 0)), 0,
-                           nullable=t.nullable)
+        return DecimalType(t.precision, 0, nullable=t.nullable)
     return t
 
 

@@ -22,6 +22,7 @@ from volley.plan.types import (
     FloatType,
     LocalZonedTimestampType,
     TimestampType,
+    TimeType,
     VarCharType,
 )
 
@@ -64,6 +65,8 @@ def _cast(value: Value, source: DataType, target: DataType, arrow_target: pa.Dat
             )
         if isinstance(source, (TimestampType, LocalZonedTimestampType)):
             return _timestamp_strings(value, source.precision)
+        if isinstance(source, TimeType) and source.precision == 0:
+            return pc.utf8_slice_codeunits(pc.cast(value, pa.string()), 0, 8)
         return pc.cast(value, pa.string())
     if source.is_string:
         value = pc.utf8_trim_whitespace(value)
@@ -93,7 +96,10 @@ def _cast(value: Value, source: DataType, target: DataType, arrow_target: pa.Dat
     if isinstance(source, BooleanType) and target.is_numeric:
         return pc.cast(pc.cast(value, pa.int8()), arrow_target)
     if isinstance(target, DecimalType) and isinstance(source, (FloatType, DoubleType)):
-        rounded = pc.round(value, target.scale, round_mode="half_towards_infinity")
+        # Flink goes through the double's decimal text (12.345, not 12.3449999...): snap to 15
+        # significant digits' worth of scale first, then round half-up.
+        snapped = pc.round(value, min(15, target.scale + 8))
+        rounded = pc.round(snapped, target.scale, round_mode="half_towards_infinity")
         return pc.cast(rounded, arrow_target, safe=False)
     if isinstance(target, DecimalType) and isinstance(source, DecimalType):
         if target.scale < source.scale:
@@ -113,7 +119,7 @@ def _timestamp_strings(value: Value, precision: int) -> Value:
     if isinstance(value, pa.Scalar):
         v = value.as_py()
         return pa.scalar(None if v is None else _format_ts(v, precision), pa.string())
-    base = pc.strftime(value, format=fmt)
+    base = pc.strftime(pc.cast(value, pa.timestamp("s", tz=value.type.tz), safe=False), format=fmt)
     if precision <= 0:
         return base
     # Flink prints the fraction to the column's precision: 2024-01-02 03:04:05.120

@@ -730,6 +730,8 @@ def _timestampdiff(args: list[Value], call: Call) -> Value:
         a = pc.cast(a, pa.timestamp("ms"))
     if not pa.types.is_timestamp(b.type):
         b = pc.cast(b, pa.timestamp("ms"))
+    if a.type != b.type:
+        a, b = pc.cast(a, pa.timestamp("us")), pc.cast(b, pa.timestamp("us"))
     fn = {"YEAR": pc.years_between, "DAY": pc.days_between, "HOUR": pc.hours_between, "MINUTE": pc.minutes_between,
           "SECOND": pc.seconds_between, "WEEK": pc.weeks_between,
           "QUARTER": pc.quarters_between}.get(unit)

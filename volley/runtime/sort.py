@@ -58,7 +58,8 @@ def rank_table(
     else:
         peer_start = part_start | _run_starts(ordered, tuple(k.index for k in order_keys), n)
         if function == "rank":
-            ranks = np.maximum.accumulate(np.where(peer_start, row_number, 0)) if n else row_number
+            peer_index = np.maximum.accumulate(np.where(peer_start, positions, 0)) if n else positions
+            ranks = peer_index - start_index + 1
         else:  # dense_rank
             dense = np.cumsum(peer_start)
             first_dense = np.maximum.accumulate(np.where(part_start, dense, 0)) if n else dense

@@ -224,6 +224,8 @@ class ExprBinder:
             t = F.infer_type(fn, [a.type for a in args])
         except TypeMismatchError as exc:
             raise TypeMismatchError(f"{exc} in {self.context}") from None
+        if fn in ("round", "truncate") and isinstance(args[0].type, DecimalType):
+            t = _rounded_decimal(fn, args)
         return Call(fn, tuple(args), t, params)
 
     def _coerce_args(self, fn: str, args: list[Expr]) -> list[Expr]:
@@ -570,6 +572,10 @@ class ExprBinder:
         "mod": "mod",
         "truncate": "truncate",
         "trunc": "truncate",
+        "day_of_month": "day",
+        "day_of_week": "dayofweek",
+        "day_of_year": "dayofyear",
+        "week_of_year": "week",
     }
     _EXTRACT_FNS = {
         "year",
@@ -623,6 +629,21 @@ class ExprBinder:
                 for a, t in zip(args, declared, strict=True)
             ]
         return UdfCall(udf, tuple(args), udf.result_type.as_nullable())
+
+
+def _rounded_decimal(fn: str, args: list[Expr]) -> DataType:
+    """Flink's ROUND(DECIMAL(p, s), r) is DECIMAL(p - s + r + 1, r); TRUNCATE keeps p."""
+    t: DecimalType = args[0].type  # type: ignore[assignment]
+    digits = 0
+    if len(args) > 1:
+        if not isinstance(args[1], Literal) or not isinstance(args[1].value, int):
+            raise UnsupportedFeatureError(
+                f"{fn.upper()} of a DECIMAL needs a literal number of digits"
+            )
+        digits = args[1].value
+    r = max(digits, 0)
+    precision = t.precision if fn == "truncate" else t.precision - t.scale + r + 1
+    return DecimalType(max(1, min(38, precision)), min(r, 38), nullable=t.nullable)
 
 
 def _func_args(node: exp.Func) -> list[exp.Expression]:

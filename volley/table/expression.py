@@ -181,7 +181,8 @@ class Expression:
         return self._bin(exp.Or, o, True)
 
     def __invert__(self) -> Expression:
-        return Expression(exp.Not(this=_paren(self._node)))
+        """PyFlink's ``~e`` is ``e IS NOT TRUE``: a NULL condition becomes TRUE, not NULL."""
+        return Expression(exp.Not(this=exp.Is(this=self._node, expression=exp.true())))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -241,14 +242,14 @@ class Expression:
         return Expression(exp.In(this=self._node, expressions=[Expression.node_of(v) for v in values]))
 
     def not_in(self, *values: Any) -> Expression:
-        return ~self.in_(*values)
+        return Expression(exp.Not(this=self.in_(*values).node))
 
     def between(self, lower: Any, upper: Any) -> Expression:
         return Expression(exp.Between(this=self._node, low=Expression.node_of(lower),
                                       high=Expression.node_of(upper)))
 
     def not_between(self, lower: Any, upper: Any) -> Expression:
-        return ~self.between(lower, upper)
+        return Expression(exp.Not(this=self.between(lower, upper).node))
 
     def like(self, pattern: Any) -> Expression:
         return Expression(exp.Like(this=self._node, expression=Expression.node_of(pattern)))
@@ -309,27 +310,24 @@ class Expression:
         return Expression(exp.Distinct(expressions=[node]))
 
     # -- ordering ---------------------------------------------------------------------------------
+    # The Table API orders NULLs last ascending and first descending (unlike Flink SQL).
     @property
     def asc(self) -> Expression:
-        return Expression(exp.Ordered(this=self._node, desc=False, nulls_first=True))
+        return Expression(ordered(self._node, desc=False, nulls_first=False))
 
     @property
     def desc(self) -> Expression:
-        return Expression(exp.Ordered(this=self._node, desc=True, nulls_first=False))
+        return Expression(ordered(self._node, desc=True, nulls_first=True))
 
     @property
     def nulls_first(self) -> Expression:
-        node = self._node if isinstance(self._node, exp.Ordered) else exp.Ordered(this=self._node)
-        node = node.copy()
-        node.set("nulls_first", True)
-        return Expression(node)
+        base = self._node if isinstance(self._node, exp.Ordered) else ordered(self._node, False, True)
+        return Expression(ordered(base.this, bool(base.args.get("desc")), True))
 
     @property
     def nulls_last(self) -> Expression:
-        node = self._node if isinstance(self._node, exp.Ordered) else exp.Ordered(this=self._node)
-        node = node.copy()
-        node.set("nulls_first", False)
-        return Expression(node)
+        base = self._node if isinstance(self._node, exp.Ordered) else ordered(self._node, False, False)
+        return Expression(ordered(base.this, bool(base.args.get("desc")), False))
 
     # -- strings ----------------------------------------------------------------------------------
     @property
@@ -438,13 +436,17 @@ class Expression:
     def log2(self) -> Expression:
         return Expression(_fn("log2", self._node))
 
-    @property
-    def floor(self) -> Expression:
-        return Expression(exp.Floor(this=self._node))
+    def floor(self, time_interval_unit: Any = None) -> Expression:
+        node = exp.Floor(this=self._node)
+        if time_interval_unit is not None:
+            node.set("to", exp.var(str(getattr(time_interval_unit, "name", time_interval_unit))))
+        return Expression(node)
 
-    @property
-    def ceil(self) -> Expression:
-        return Expression(exp.Ceil(this=self._node))
+    def ceil(self, time_interval_unit: Any = None) -> Expression:
+        node = exp.Ceil(this=self._node)
+        if time_interval_unit is not None:
+            node.set("to", exp.var(str(getattr(time_interval_unit, "name", time_interval_unit))))
+        return Expression(node)
 
     @property
     def sign(self) -> Expression:
@@ -490,6 +492,13 @@ class Expression:
 
     def __repr__(self) -> str:
         return f"Expression({self._node.sql()})"
+
+
+def ordered(node: exp.Expression, desc: bool, nulls_first: bool) -> exp.Ordered:
+    """An ORDER BY key whose NULL placement is explicit (not SQL's default)."""
+    result = exp.Ordered(this=node, desc=desc, nulls_first=nulls_first)
+    result.meta["explicit_nulls"] = True
+    return result
 
 
 def _paren(node: exp.Expression) -> exp.Expression:

@@ -206,8 +206,12 @@ class Table:
 
     # -- ordering and limits ----------------------------------------------------------------------
     def order_by(self, *fields: Any) -> Table:
+        from volley.table.expression import ordered
+
         items = [exp.column(name, quoted=True) for name in self._plan.schema.names]
-        return self._select(SelectRequest(items=items, order_by=to_nodes(fields)))
+        keys = [k if isinstance(k, exp.Ordered) else ordered(k, desc=False, nulls_first=False)
+                for k in to_nodes(fields)]
+        return self._select(SelectRequest(items=items, order_by=keys))
 
     def _limit(self, offset: int, fetch: int | None) -> Table:
         plan = self._plan

@@ -115,13 +115,23 @@ def _materialize(changelog: list[tuple[str, list]]) -> list:
     return out
 
 
+_SOURCES: dict[str, str | None] = {}
+
+
 def _table_source(case) -> str | None:
+    """Source text of a Table API case (for humans reading the JSON)."""
     if case.table is None:
         return None
+    if case.name in _SOURCES:
+        return _SOURCES[case.name]
     try:
-        return textwrap.dedent(inspect.getsource(case.table)).strip()
+        src = textwrap.dedent(inspect.getsource(case.table)).strip()
     except (OSError, TypeError):
-        return None
+        src = None
+    if src is not None and f'"{case.name}"' not in src:
+        src = None  # defensive: never attach the wrong function's source
+    _SOURCES[case.name] = src
+    return src
 
 
 def run_case(case, t_env, api) -> dict:
@@ -221,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown case(s): {', '.join(unknown)}")
         selected = [cases_mod.CASES_BY_NAME[n] for n in args.only]
 
+    for c in cases_mod.CASES:  # read sources before anything else touches linecache
+        _table_source(c)
     _ensure_python_on_path()
     from pyflink.version import __version__ as pyflink_version
 
