@@ -119,6 +119,14 @@ class PhysicalPlanner:
             op = ops.RankOp(node.input.schema.to_arrow_schema(), node.partition_keys,
                             node.order_keys, node.function, schema)
             return self._vertex(node.describe(), op, [node.input])
+        if isinstance(node, n.OverAggregate):
+            if self.streaming:
+                raise UnsupportedFeatureError(
+                    "OVER aggregates in streaming mode are not supported by Volley yet; run the "
+                    "query in batch mode"
+                )
+            op = ops.OverAggregateOp(node.input.schema.to_arrow_schema(), node, schema)
+            return self._vertex(node.describe(), op, [node.input])
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
     def _join(self, node: n.Join, schema: pa.Schema) -> Vertex:

@@ -335,6 +335,41 @@ class Rank(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class OverAggregate(Node):
+    """Aggregates over windows of rows (``SUM(x) OVER (...)``), appended as the last columns.
+
+    ``frame`` is ``partition`` (no ORDER BY: the whole partition), ``range`` (the default with
+    ORDER BY: up to the current row and its peers) or ``rows`` (up to the current row).
+    """
+
+    input: Node
+    partition_keys: tuple[int, ...]
+    order_keys: tuple[SortKey, ...]
+    aggs: tuple[AggCall, ...]
+    frame: str
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return RowType(self.input.schema.fields + tuple(RowField(a.name, a.type) for a in self.aggs))
+
+    def changelog_mode(self) -> ChangelogMode:
+        return RETRACT if self.frame == "partition" else super().changelog_mode()
+
+    def describe(self) -> str:
+        names = self.input.schema.names
+        part = ", ".join(names[k] for k in self.partition_keys)
+        order = ", ".join(
+            f"{names[k.index]} {'ASC' if k.ascending else 'DESC'}" for k in self.order_keys
+        )
+        aggs = ", ".join(f"{a} AS {a.name}" for a in self.aggs)
+        return f"OverAggregate(partitionBy=[{part}], orderBy=[{order}], {self.frame}, [{aggs}])"
+
+
+@dataclass(frozen=True, eq=False)
 class Sink(Node):
     """Write the input into a catalog table (or a collect/print target)."""
 

@@ -279,6 +279,21 @@ class RankOp(BufferingOperator):
         return to_batches(result)
 
 
+class OverAggregateOp(BufferingOperator):
+    name = "OverAggregate"
+
+    def __init__(self, schema: pa.Schema, node: Any, out: pa.Schema) -> None:
+        super().__init__([schema])
+        self._args = (node.partition_keys, node.order_keys, node.aggs, node.frame, out)
+
+    def finish(self) -> Batches:
+        from volley.runtime.over import over_table
+
+        result = over_table(self.table(), *self._args)
+        self.release()
+        return to_batches(result)
+
+
 class SinkOp(Operator):
     """Hands batches to a connector sink, cast to the sink table's schema."""
 

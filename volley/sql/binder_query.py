@@ -124,6 +124,7 @@ def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node
         req.having is not None
     )
     windows = [w for it in items for w in _find(it, lambda e: isinstance(e, exp.Window))]
+    windows = [w for i, w in enumerate(windows) if not any(w == v for v in windows[:i])]
     if has_agg:
         plan, scope = _aggregate(plan, scope, items, req)
     if windows:
@@ -342,39 +343,48 @@ def agg_result_type(fn: str, arg_type):
 
 
 def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple[n.Node, Scope]:
+    """Ranking functions and aggregates OVER (PARTITION BY ... ORDER BY ...), one node each."""
     subs = list(scope.substitutions)
     columns = list(scope.columns)
     for w in windows:
         fn = w.this
-        name = type(fn).__name__.lower() if not isinstance(fn, exp.Anonymous) else str(fn.this).lower()
-        name = {"rownumber": "row_number", "rank": "rank", "denserank": "dense_rank"}.get(name, name)
-        if name not in n.RANK_FUNCTIONS:
-            raise UnsupportedFeatureError(
-                f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
-                "ROW_NUMBER(), RANK(), DENSE_RANK() OVER (PARTITION BY ... ORDER BY ...)"
-            )
         binder = ExprBinder(Scope(columns, scope.functions, subs, scope.grouped), context="OVER")
         width = len(columns)
         extra: list[Expr] = []
-        part_idx = []
-        for p in w.args.get("partition_by") or []:
-            e = binder.bind(p)
+
+        def index_of(e: Expr, width: int = width, extra: list[Expr] = extra) -> int:
             if isinstance(e, InputRef) and e.index < width:
-                part_idx.append(e.index)
-            else:
-                extra.append(e)
-                part_idx.append(width + len(extra) - 1)
-        order_keys = []
+                return e.index
+            extra.append(e)
+            return width + len(extra) - 1
+
+        part_idx = [index_of(binder.bind(p)) for p in w.args.get("partition_by") or []]
         order = w.args.get("order")
-        for o in (order.expressions if order is not None else []):
-            e = binder.bind(o.this)
-            if isinstance(e, InputRef) and e.index < width:
-                idx = e.index
-            else:
-                extra.append(e)
-                idx = width + len(extra) - 1
-            order_keys.append(n.SortKey(idx, not o.args.get("desc"),
-                                        o.args.get("nulls_first") if _explicit_nulls(o) else None))
+        order_keys = [
+            n.SortKey(index_of(binder.bind(o.this)), not o.args.get("desc"),
+                      o.args.get("nulls_first") if _explicit_nulls(o) else None)
+            for o in (order.expressions if order is not None else [])
+        ]
+        rank = _rank_function(fn)
+        agg = None
+        if rank is None:
+            if not is_aggregate(fn):
+                raise UnsupportedFeatureError(
+                    f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
+                    "ROW_NUMBER(), RANK(), DENSE_RANK(), and COUNT/SUM/AVG/MIN/MAX OVER (...)"
+                )
+            name, arg_node, distinct = _agg_parts(fn)
+            if distinct or name not in ("count", "sum", "avg", "min", "max"):
+                raise UnsupportedFeatureError(
+                    f"{fn.sql()!r} OVER (...) is not supported by Volley yet; use COUNT, SUM, "
+                    "AVG, MIN or MAX without DISTINCT"
+                )
+            arg_index = None
+            arg_type = None
+            if arg_node is not None:
+                arg = binder.bind(arg_node)
+                arg_index, arg_type = index_of(arg), arg.type
+            agg = (name, arg_index, arg_type)
         if extra:
             base = [InputRef(i, c.name, c.type) for i, c in enumerate(columns)]
             names = [f"$w{i}" for i in range(len(base) + len(extra))]
@@ -382,12 +392,44 @@ def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple
             columns = columns + [ScopeColumn(f"$w{width + i}", e.type) for i, e in enumerate(extra)]
         else:
             plan = _rename_positional(plan)
-        rank_name = f"$rank{len(columns)}"
-        plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), name, rank_name)
-        ref = InputRef(len(columns), rank_name, BigIntType(nullable=False))
-        columns = columns + [ScopeColumn(rank_name, ref.type)]
+        out_name = f"$over{len(columns)}"
+        if rank is not None:
+            plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), rank, out_name)
+            out_type = BigIntType(nullable=False)
+        else:
+            name, arg_index, arg_type = agg  # type: ignore[misc]
+            out_type = agg_result_type(name, arg_type)
+            call = n.AggCall(name, arg_index, False, out_type, out_name)
+            plan = n.OverAggregate(plan, tuple(part_idx), tuple(order_keys), (call,),
+                                   _frame(w, bool(order_keys)))
+        ref = InputRef(len(columns), out_name, out_type)
+        columns = columns + [ScopeColumn(out_name, out_type)]
         subs.append((w, ref))
     return plan, Scope(columns, scope.functions, subs, scope.grouped)
+
+
+def _rank_function(fn: exp.Expression) -> str | None:
+    name = type(fn).__name__.lower() if not isinstance(fn, exp.Anonymous) else str(fn.this).lower()
+    name = {"rownumber": "row_number", "denserank": "dense_rank"}.get(name, name)
+    return name if name in n.RANK_FUNCTIONS else None
+
+
+def _frame(w: exp.Expression, has_order: bool) -> str:
+    """The frame of an OVER aggregate, as OverAggregate names it; others are rejected."""
+    spec = w.args.get("spec")
+    if spec is None:
+        return "range" if has_order else "partition"
+    kind = str(spec.args.get("kind") or "").lower()
+    start = str(spec.args.get("start") or "").upper()
+    end = str(spec.args.get("end") or "").upper()
+    if start == "UNBOUNDED" and str(spec.args.get("start_side") or "").upper() == "PRECEDING" and (
+        end == "CURRENT ROW"
+    ) and kind in ("rows", "range"):
+        return kind if has_order else "partition"
+    raise UnsupportedFeatureError(
+        f"the window frame {spec.sql()!r} is not supported by Volley yet; use ROWS or RANGE "
+        "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    )
 
 
 def _rename_positional(plan: n.Node) -> n.Node:
