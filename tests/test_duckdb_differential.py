@@ -109,11 +109,7 @@ QUERIES = [
     ("not_in_subquery_null_in_set", "SELECT id FROM emp WHERE dept NOT IN (SELECT dept_id FROM dept)"),
     ("scalar_subquery_in_select", "SELECT id, (SELECT MAX(budget) FROM dept) FROM emp"),
     ("position_in", "SELECT id, POSITION('a' IN name) FROM emp"),
-    _bug(
-        "correlated_exists",
-        "SELECT id FROM emp WHERE EXISTS (SELECT 1 FROM dept WHERE dept_id = emp.dept)",
-        "correlated EXISTS fails with a misleading UnknownColumnError \"column 'emp.dept' not found\"",
-    ),
+    ("correlated_exists", "SELECT id FROM emp WHERE EXISTS (SELECT 1 FROM dept WHERE dept_id = emp.dept)"),
 ]
 
 

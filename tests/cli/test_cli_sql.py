@@ -108,3 +108,10 @@ def test_failing_statement_stops_the_script() -> None:
     assert "in statement 2 (line 2): SELECT * FROM no_such_table" in result.stderr
     assert "Traceback" not in result.stderr
     assert "two" not in result.stdout
+
+
+def test_explain_prints_the_plan_as_plain_text() -> None:
+    result = run_cli("sql", "-e", "EXPLAIN SELECT 1 AS one")
+    assert result.returncode == 0, result.stderr
+    assert "== Abstract Syntax Tree ==" in result.stdout
+    assert not result.stdout.startswith("+")

@@ -1,8 +1,8 @@
 """``volley sql -f script.sql`` / ``volley sql -e "stmt; stmt"``: run Flink SQL statements.
 
 Statements run one by one through a ``TableEnvironment`` (batch mode unless ``--streaming``), as
-``execute_sql`` would run them in a PyFlink program. Queries (SELECT, SHOW, DESCRIBE, EXPLAIN...)
-print their result table; INSERTs are waited for, so the script's effects are complete on exit;
+``execute_sql`` would run them in a PyFlink program. Queries (SELECT, SHOW, DESCRIBE...) print
+their result table and EXPLAIN its plan text; INSERTs are waited for, so the script's effects are complete on exit;
 DDL prints nothing. The first failing statement stops the script with exit status 1.
 """
 
@@ -77,7 +77,13 @@ def run_statement(t_env: Any, stmt: Statement) -> None:
             t_env.get_config().set(key, value)
             return
     result = t_env.execute_sql(stmt.text)
-    if keyword in RESULT_KEYWORDS:
+    if keyword == "EXPLAIN":
+        # A plan is multi-line text; boxed in a one-cell table it is unreadable (the SQL client
+        # prints it plain too).
+        with result.collect() as rows:
+            for row in rows:
+                print(row[0])
+    elif keyword in RESULT_KEYWORDS:
         result.print()
     elif keyword in JOB_KEYWORDS and hasattr(result, "wait"):
         result.wait()

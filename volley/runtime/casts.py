@@ -85,6 +85,12 @@ def _cast(value: Value, source: DataType, target: DataType, arrow_target: pa.Dat
             )
         if target.is_integral and not isinstance(value, pa.Scalar):
             return pc.cast(value, arrow_target)
+        if isinstance(target, DecimalType):
+            # parse at a generous scale, then round HALF_UP to the target scale as Flink does
+            wide = pc.cast(value, pa.decimal128(38, min(38 - (target.precision - target.scale),
+                                                        target.scale + 10)))
+            rounded = pc.round(wide, target.scale, round_mode="half_towards_infinity")
+            return pc.cast(rounded, arrow_target)
     if source.is_numeric and target.is_integral and isinstance(source, (FloatType, DoubleType)):
         return pc.cast(pc.trunc(value), arrow_target, safe=False)
     if isinstance(source, DecimalType) and target.is_integral:

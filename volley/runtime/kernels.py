@@ -657,12 +657,12 @@ def _date_format(args: list[Value], call: Call) -> Value:
         value = pc.cast(value, pa.timestamp("ms"))
     elif not pa.types.is_timestamp(value.type):
         value = pc.cast(value, pa.timestamp("ms"))
-    pattern = java_to_strftime(fmt)
-    if "%f" in pattern:
-        # strftime's %f is microseconds at the value's unit; Java's SSS is milliseconds
-        value = pc.cast(value, pa.timestamp("ms"))
-        pattern = pattern.replace("%f", "%S").replace("%S%S", "%S")
-        return pc.strftime(value, format=pattern)
+    if "ss.SSS" in fmt:
+        # Arrow's %S prints seconds with the value's fraction: at millisecond unit, "05.123"
+        value = pc.cast(value, pa.timestamp("ms", tz=value.type.tz))
+        return pc.strftime(value, format=java_to_strftime(fmt.replace("ss.SSS", "ss")))
+    value = pc.cast(value, pa.timestamp("s", tz=value.type.tz), safe=False)
+    return pc.strftime(value, format=java_to_strftime(fmt))
     return pc.strftime(value, format=pattern)
 
 

@@ -533,11 +533,43 @@ class QueryBinder:
         for it in items:
             subs = _find(it, lambda e: isinstance(e, exp.Subquery))
             for sq in subs:
-                sub_plan, _ = self._query(sq.this)
-                plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
+                plan, scope, ref_node = self._scalar_subquery(plan, scope, sq.this)
                 it = it.transform(lambda x, sq=sq, r=ref_node: r.copy() if x == sq else x)
             new_items.append(it)
         return plan, scope, new_items
+
+    def _scalar_subquery(self, plan: n.Node, scope: Scope, sub: exp.Expression):
+        """A scalar subquery becomes a left join: on nothing (one row), or, when correlated by
+        equalities, on those columns after grouping the subquery by them."""
+        if not (isinstance(sub, exp.Select) and _is_correlated(sub, scope)):
+            sub_plan, _ = self._query(sub)
+            return self._attach_scalar(plan, scope, sub_plan)
+        uncorrelated, pairs = _decorrelate(sub, scope)
+        items = uncorrelated.expressions
+        if len(items) != 1 or not contains_aggregate(items[0]):
+            raise UnsupportedFeatureError(
+                "a correlated scalar subquery must select one aggregate (e.g. SELECT COUNT(*) "
+                "... WHERE inner.k = outer.k); rewrite it as a join"
+            )
+        value = items[0].this if isinstance(items[0], exp.Alias) else items[0]
+        keys = [p[1].copy() for p in pairs]
+        uncorrelated.set("expressions", keys + [value.copy()])
+        uncorrelated.set("group", exp.Group(expressions=[k.copy() for k in keys]))
+        sub_plan, _ = self._query(uncorrelated)
+        width = len(scope.columns)
+        condition = _pairs_condition(scope, pairs, sub_plan)
+        plan = n.Join(plan, sub_plan, "left", condition)
+        sub_fields = sub_plan.schema.fields
+        name = f"$scalar{width}"
+        columns = scope.columns + [
+            ScopeColumn(f"$key{width + i}", f.data_type.as_nullable(), "$scalar")
+            for i, f in enumerate(sub_fields[:-1])
+        ] + [ScopeColumn(name, sub_fields[-1].data_type.as_nullable(), "$scalar")]
+        scope = Scope(columns, scope.functions, scope.substitutions)
+        ref: exp.Expression = exp.column(name, table="$scalar", quoted=True)
+        if _is_count(value):  # no matching rows: COUNT is 0, not NULL
+            ref = exp.Coalesce(this=ref, expressions=[exp.Literal.number(0)])
+        return plan, scope, ref
 
     def _attach_scalar(self, plan: n.Node, scope: Scope, sub_plan: n.Node):
         if len(sub_plan.schema.fields) != 1:
@@ -570,19 +602,20 @@ class QueryBinder:
                 continue
             if isinstance(inner, exp.Exists):
                 sub = inner.this
-                sub_plan, _ = self._query(sub)
+                kind = "anti" if negate else "semi"
                 if _is_correlated(sub, scope):
-                    raise UnsupportedFeatureError(
-                        "correlated EXISTS subqueries are not supported by Volley yet; rewrite "
-                        "the condition as a join"
-                    )
-                plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), "anti" if negate else "semi", None)
+                    uncorrelated, pairs = _decorrelate(sub, scope)
+                    uncorrelated.set("expressions", [p[1].copy() for p in pairs])
+                    sub_plan, _ = self._query(uncorrelated)
+                    plan = n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan))
+                else:
+                    sub_plan, _ = self._query(sub)
+                    plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), kind, None)
                 continue
             scalar = _find(c, lambda e: isinstance(e, exp.Subquery))
             if scalar:
                 for sq in scalar:
-                    sub_plan, _ = self._query(sq.this)
-                    plan, scope, ref_node = self._attach_scalar(plan, scope, sub_plan)
+                    plan, scope, ref_node = self._scalar_subquery(plan, scope, sq.this)
                     c = c.transform(lambda x, sq=sq, r=ref_node: r.copy() if x == sq else x)
             rest.append(c)
         condition = None
@@ -689,8 +722,84 @@ class QueryBinder:
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
-    qualifiers = {c.qualifier for c in scope.columns if c.qualifier}
-    return any(col.table in qualifiers for col in sub.find_all(exp.Column))
+    return bool(_outer_columns(sub, scope))
+
+
+def _inner_qualifiers(sub: exp.Expression) -> set[str]:
+    names = set()
+    for t in sub.find_all(exp.Table):
+        names.add(t.alias_or_name)
+    return names
+
+
+def _outer_columns(sub: exp.Expression, scope: Scope) -> list[exp.Column]:
+    """Columns of ``sub`` qualified by a table of the outer query (and not of ``sub`` itself)."""
+    outer = {c.qualifier for c in scope.columns if c.qualifier} - _inner_qualifiers(sub)
+    return [col for col in sub.find_all(exp.Column) if col.table and col.table in outer]
+
+
+def _decorrelate(sub: exp.Select, scope: Scope) -> tuple[exp.Select, list[tuple]]:
+    """Split ``inner = outer`` conjuncts out of the subquery's WHERE.
+
+    Returns the subquery without them and the (outer column, inner expression) pairs.
+    """
+    if not isinstance(sub, exp.Select):
+        raise UnsupportedFeatureError("a correlated subquery must be a simple SELECT")
+    copy = sub.copy()
+    where = copy.args.get("where")
+    outer_names = {(c.table, c.name) for c in _outer_columns(copy, scope)}
+
+    def is_outer(e: exp.Expression) -> bool:
+        return isinstance(e, exp.Column) and (e.table, e.name) in outer_names
+
+    pairs, rest = [], []
+    for c in _split_and(where.this) if where is not None else []:
+        refs_outer = any(is_outer(col) for col in c.find_all(exp.Column))
+        if not refs_outer:
+            rest.append(c)
+            continue
+        if isinstance(c, exp.EQ) and is_outer(c.expression) and not any(
+            is_outer(col) for col in c.this.find_all(exp.Column)
+        ):
+            pairs.append((c.expression, c.this))
+        elif isinstance(c, exp.EQ) and is_outer(c.this) and not any(
+            is_outer(col) for col in c.expression.find_all(exp.Column)
+        ):
+            pairs.append((c.this, c.expression))
+        else:
+            raise UnsupportedFeatureError(
+                f"the correlated condition {c.sql()!r} is not supported by Volley yet; only "
+                "equalities between an inner and an outer column are; rewrite it as a join"
+            )
+    remaining = None
+    for c in rest:
+        remaining = c if remaining is None else exp.And(this=remaining, expression=c)
+    copy.set("where", exp.Where(this=remaining) if remaining is not None else None)
+    if any(is_outer(col) for col in copy.find_all(exp.Column)):
+        raise UnsupportedFeatureError(
+            "outer columns are only supported in the WHERE equalities of a correlated subquery"
+        )
+    return copy, pairs
+
+
+def _pairs_condition(scope: Scope, pairs: list[tuple], sub_plan: n.Node) -> Expr:
+    """``outer_i = sub.column_i`` for each correlation pair, over the joined columns."""
+    width = len(scope.columns)
+    binder = ExprBinder(scope, context="a correlated subquery")
+    condition: Expr | None = None
+    for i, (outer, _inner) in enumerate(pairs):
+        left = binder.bind(outer)
+        f = sub_plan.schema.fields[i]
+        eq = Call("eq", (left, InputRef(width + i, f.name, f.data_type)), BooleanType())
+        condition = eq if condition is None else Call("and", (condition, eq), BooleanType())
+    assert condition is not None
+    return condition
+
+
+def _is_count(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Count) or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() == "count"
+    )
 
 
 def _split_and(node: exp.Expression) -> list[exp.Expression]:
