@@ -663,7 +663,6 @@ def _date_format(args: list[Value], call: Call) -> Value:
         return pc.strftime(value, format=java_to_strftime(fmt.replace("ss.SSS", "ss")))
     value = pc.cast(value, pa.timestamp("s", tz=value.type.tz), safe=False)
     return pc.strftime(value, format=java_to_strftime(fmt))
-    return pc.strftime(value, format=pattern)
 
 
 def _parse_time(value: Value, fmt: str | None) -> Value:
