@@ -9,7 +9,6 @@ numpy/pandas kernels that restart at each partition.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,6 +47,7 @@ def _last_of_run(run_id: np.ndarray) -> np.ndarray:
 
 def running(column: pa.ChunkedArray | None, fn: str, part_id: np.ndarray, n: int) -> pa.Array:
     """The aggregate over each partition's rows up to and including each row."""
+    import pandas as pd
     if column is None:  # COUNT(*)
         return pa.array(pd.Series(np.ones(n, dtype=np.int64)).groupby(part_id).cumsum().to_numpy())
     series = column.to_pandas()

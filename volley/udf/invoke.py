@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from volley.common.row import Row
@@ -132,12 +131,13 @@ def call_pandas(
     return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
-def _to_series(array: pa.Array) -> pd.Series:
+def _to_series(array: pa.Array):
     # Nullable ints stay numeric (float with NaN) as in PyFlink; strings become objects.
     return array.to_pandas()
 
 
 def _pandas_result(udf: Any, result: Any, length: int) -> pa.Array:
+    import pandas as pd  # only pandas UDFs need it; keeps `import volley` light
     t = udf.result_type
     arrow_type = t.to_arrow()
     if isinstance(result, (pd.Series, pd.Index)):

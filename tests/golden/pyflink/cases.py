@@ -542,6 +542,9 @@ _sql("sql_over_running_sum",
      "AND CURRENT ROW) AS running_total FROM orders")
 _sql("sql_values", "SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(x, y)")
 _sql("sql_values_string_widths", "SELECT * FROM (VALUES ('a'), ('bcd'), (CAST(NULL AS STRING))) AS v(s)")
+_sql("sql_values_string_no_null",
+     "SELECT s, CHAR_LENGTH(s) AS n, s || '|' AS bar FROM (VALUES ('a'), ('bcd')) AS v(s)",
+     note="string literals of different lengths in VALUES: CHAR padding or VARCHAR?")
 _sql("sql_values_mixed_numeric", "SELECT * FROM (VALUES (1, 2.5), (2, 3)) AS v(i, n)")
 
 
