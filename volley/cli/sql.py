@@ -2,8 +2,8 @@
 
 Statements run one by one through a ``TableEnvironment`` (batch mode unless ``--streaming``), as
 ``execute_sql`` would run them in a PyFlink program. Queries (SELECT, SHOW, DESCRIBE...) print
-their result table and EXPLAIN its plan text; INSERTs are waited for, so the script's effects are complete on exit;
-DDL prints nothing. The first failing statement stops the script with exit status 1.
+their result table and EXPLAIN its plan text; INSERTs are waited for, so the script's effects are
+complete on exit; DDL prints nothing. The first failing statement stops the script with exit status 1.
 """
 
 from __future__ import annotations

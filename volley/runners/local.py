@@ -1,8 +1,10 @@
 """The local runner: drives a job graph in this process.
 
-Sources are read round-robin, one batch at a time, and every batch is pushed through the
+Sources are read round-robin, one element at a time, and every batch is pushed through the
 operators downstream of it before the next one is read. ``steps()`` is a generator that yields
-after each source batch, so ``collect()`` can hand out results of an unbounded job while it runs.
+after each source element, so ``collect()`` can hand out results of an unbounded job while it
+runs. Watermarks travel with the data: an operator with several inputs sees the minimum of its
+inputs' watermarks, and a source that ends advances its edges to the maximum watermark.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from volley.physical.job_graph import JobGraph, Vertex
+from volley.runtime.elements import MAX_WATERMARK, CheckpointBarrier, Watermark
 
 
 class RunContext:
@@ -27,6 +30,9 @@ class LocalRunner:
         self._by_id = {v.id: v for v in graph.vertices}
         self._down = graph.downstream()
         self._pending_inputs = {v.id: len(v.inputs) for v in graph.vertices}
+        # per vertex: the latest watermark of each input port, and what it last emitted
+        self._input_watermarks = {v.id: [None] * len(v.inputs) for v in graph.vertices}
+        self._current_watermark: dict[int, int] = {}
         self.cancelled = False
 
     def run(self) -> None:
@@ -42,12 +48,12 @@ class LocalRunner:
             while sources and not self.cancelled:
                 still_running = []
                 for vertex, iterator in sources:
-                    batch = next(iterator, None)
-                    if batch is None:
+                    element = next(iterator, None)
+                    if element is None:
+                        self._watermark(vertex, MAX_WATERMARK.timestamp)
                         self._end(vertex)
                         continue
-                    if batch.num_rows:
-                        self._emit(vertex, [batch])
+                    self._dispatch(vertex, element)
                     still_running.append((vertex, iterator))
                     yield
                 sources = still_running
@@ -55,6 +61,17 @@ class LocalRunner:
         finally:
             for v in operators:
                 v.operator.close()  # type: ignore[union-attr]
+
+    def _dispatch(self, vertex: Vertex, element: Any) -> None:
+        if isinstance(element, pa.RecordBatch):
+            if element.num_rows:
+                self._emit(vertex, [element])
+        elif isinstance(element, Watermark):
+            self._watermark(vertex, element.timestamp)
+        elif isinstance(element, CheckpointBarrier):
+            pass  # checkpoints are taken by runners that persist state; the local runner does not
+        else:
+            raise TypeError(f"a source yielded {type(element).__name__}; expected a RecordBatch")
 
     def _emit(self, vertex: Vertex, batches: list[pa.RecordBatch]) -> None:
         for down_id, port in self._down[vertex.id]:
@@ -64,6 +81,22 @@ class LocalRunner:
                 out = op.process(batch, port)
                 if out:
                     self._emit(down, out)
+
+    def _watermark(self, vertex: Vertex, timestamp: int) -> None:
+        if self._current_watermark.get(vertex.id, -(2**63)) >= timestamp:
+            return
+        self._current_watermark[vertex.id] = timestamp
+        for down_id, port in self._down[vertex.id]:
+            marks = self._input_watermarks[down_id]
+            marks[port] = timestamp
+            if any(m is None for m in marks):
+                continue
+            combined = min(marks)  # type: ignore[type-var]
+            down = self._by_id[down_id]
+            out = down.operator.on_watermark(combined)  # type: ignore[union-attr]
+            if out:
+                self._emit(down, out)
+            self._watermark(down, combined)
 
     def _end(self, vertex: Vertex) -> None:
         for down_id, port in self._down[vertex.id]:

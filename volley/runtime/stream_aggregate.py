@@ -55,7 +55,8 @@ class GroupAggregateState:
         for j, a in enumerate(aggs):
             names = []
             if a.distinct:
-                self._acc_names.append([f"d{j}"])
+                # d<j>: distinct values while merging; dc<j>: their count, kept in the state
+                self._acc_names.append([f"dc{j}"])
                 continue
             for m, (partial, merge) in enumerate(_ACCUMULATORS[a.fn]):
                 name = f"a{j}_{m}"
@@ -120,7 +121,8 @@ class GroupAggregateState:
         ) else pa.table({"__new": pa.array(np.ones(1, dtype=np.int8))})
         parts = [new]
         if self._state is not None:
-            old = self._state.append_column(
+            counts = [c for c in self._state.column_names if c.startswith("dc")]
+            old = self._state.drop_columns(counts).append_column(
                 "__old", pa.array(np.arange(self._state.num_rows, dtype=np.int64))
             )
             parts.append(old)
@@ -151,7 +153,7 @@ class GroupAggregateState:
             columns[name] = result.column(f"{name}_{fn}")
         for j, a in enumerate(self._aggs):
             if a.distinct:
-                columns[f"d{j}"] = result.column(f"d{j}_count_distinct")
+                columns[f"dc{j}"] = result.column(f"d{j}_count_distinct")
         columns["__new"] = result.column("__new_max")
         columns["__old"] = (
             result.column("__old_min") if "__old" in stacked.column_names
