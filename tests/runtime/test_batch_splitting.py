@@ -26,7 +26,11 @@ def _split(rows: list[tuple], cuts: list[int]) -> pa.Table:
     values = pa.array([r[1] for r in rows], pa.int64())
     table = pa.table({"k": keys, "v": values})
     bounds = sorted({0, len(rows), *[c % (len(rows) + 1) for c in cuts]})
-    batches = [b for lo, hi in zip(bounds, bounds[1:]) for b in table.slice(lo, hi - lo).to_batches()]
+    batches = [
+        b
+        for lo, hi in zip(bounds, bounds[1:], strict=False)
+        for b in table.slice(lo, hi - lo).to_batches()
+    ]
     return pa.Table.from_batches(batches, schema=table.schema)
 
 

@@ -1,0 +1,5 @@
+"""``python -m volley``: the ``volley`` command line."""
+
+from volley.cli.main import main
+
+raise SystemExit(main())
