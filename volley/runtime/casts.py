@@ -30,15 +30,14 @@ Value = pa.Array | pa.ChunkedArray | pa.Scalar
 
 
 def java_float_strings(values: Value) -> Value:
-    """Format floats as Java's ``Double.toString`` does: ``1.0``, ``0.5``, ``1.0E10``, ``NaN``."""
-    s = pc.cast(values, pa.string())
-    # Arrow prints integral floats without a fraction ("1") and exponents as "1e+20".
-    s = pc.replace_substring_regex(s, r"^(-?\d+)$", r"\1.0")
-    s = pc.replace_substring_regex(s, r"^(-?\d+)e\+?(-?)0*(\d+)$", r"\1.0E\2\3")
-    s = pc.replace_substring_regex(s, r"^(-?\d+\.\d+)e\+?(-?)0*(\d+)$", r"\1E\2\3")
-    s = pc.replace_substring(s, "inf", "Infinity")
-    s = pc.replace_substring(s, "nan", "NaN")
-    return s
+    """Floats as Java's ``Double.toString`` prints them (``1.0``, ``1.0E10``), for any value."""
+    from volley.connectors.java_text import java_float_strings as format_array
+
+    if isinstance(values, pa.Scalar):
+        return format_array(pa.array([values.as_py()], values.type))[0]
+    if isinstance(values, pa.ChunkedArray):
+        return pa.chunked_array([format_array(c) for c in values.chunks], pa.string())
+    return format_array(values)
 
 
 def cast_value(value: Value, source: DataType, target: DataType, safe: bool = False) -> Value:

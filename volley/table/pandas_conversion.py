@@ -4,28 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from volley.errors import PlanError
 from volley.plan.types import DataType, RowField, RowType, from_arrow
 
 
-def pandas_to_arrow(pdf: pd.DataFrame, schema: Any = None) -> tuple[pa.Table, RowType]:
+def pandas_to_arrow(pdf: Any, schema: Any = None) -> tuple[pa.Table, RowType]:
     """A DataFrame as an Arrow table and its row type; ``schema`` may be names, types or a ROW."""
+    import pandas as pd  # imported on use: from_elements shares this module's helpers
+
     if not isinstance(pdf, pd.DataFrame):
         raise PlanError(f"from_pandas() takes a pandas.DataFrame; got {type(pdf).__name__}")
-    names: list[str] | None = None
-    types: list[DataType] | None = None
-    if isinstance(schema, RowType):
-        names, types = schema.names, schema.types
-    elif isinstance(schema, (list, tuple)) and schema:
-        if all(isinstance(s, str) for s in schema):
-            names = list(schema)
-        elif all(isinstance(s, DataType) for s in schema):
-            types = list(schema)
-        else:
-            raise PlanError("from_pandas() schema must be a list of names, of DataTypes, or a ROW")
+    names, types = split_schema(schema, "from_pandas")
     if names is not None and len(names) != len(pdf.columns):
         raise PlanError(
             f"from_pandas() got {len(names)} names for a DataFrame with {len(pdf.columns)} "
@@ -47,5 +38,22 @@ def pandas_to_arrow(pdf: pd.DataFrame, schema: Any = None) -> tuple[pa.Table, Ro
     return table, row_type
 
 
-def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+def split_schema(schema: Any, caller: str) -> tuple[list[str] | None, list[DataType] | None]:
+    """PyFlink's ``schema`` argument (a ROW, column names, or DataTypes) as (names, types)."""
+    if schema is None or (isinstance(schema, (list, tuple)) and not schema):
+        return None, None
+    if isinstance(schema, RowType):
+        return schema.names, schema.types
+    if isinstance(schema, (list, tuple)):
+        if all(isinstance(s, str) for s in schema):
+            return list(schema), None
+        if all(isinstance(s, DataType) for s in schema):
+            return None, list(schema)
+    raise PlanError(
+        f"{caller}() schema must be a DataTypes.ROW, a list of column names or a list of "
+        f"DataTypes; got {schema!r}"
+    )
+
+
+def arrow_to_pandas(table: pa.Table) -> Any:
     return table.to_pandas()

@@ -62,15 +62,9 @@ class TableEnvironment:
     # -- creating tables --------------------------------------------------------------------------
     def from_elements(self, elements: Any, schema: Any = None, verify_schema: bool = True) -> Table:
         rows = [tuple(e) if not isinstance(e, dict) else tuple(e.values()) for e in elements]
-        names: list[str] | None = None
-        types: list[DataType] | None = None
-        if isinstance(schema, RowType):
-            names, types = schema.names, schema.types
-        elif isinstance(schema, (list, tuple)) and schema:
-            if all(isinstance(s, str) for s in schema):
-                names = list(schema)
-            else:
-                types = list(schema)
+        from volley.table.pandas_conversion import split_schema
+
+        names, types = split_schema(schema, "from_elements")
         width = len(rows[0]) if rows else (len(names or types or []))
         for r in rows:
             if len(r) != width:
