@@ -1,7 +1,7 @@
 """Volley against outputs recorded from real PyFlink (tests/golden/pyflink/expected/*.json).
 
 Each case in ``pyflink/cases.py`` runs here on Volley in the mode it was recorded in; result rows
-(canonicalized the same way the recorder did) and column names must match. Cases PyFlink itself
+(canonicalized the same way the recorder did), column names and column types must match. Cases PyFlink itself
 rejected are not compared (their JSON records the error). Known, understood differences are
 listed in ``KNOWN_DIFFERENCES`` as strict xfails, so fixing one turns its test red until the entry
 is removed.
@@ -89,5 +89,12 @@ def test_rows_match_pyflink(name: str) -> None:
         assert canon_module.sort_rows(rows) == golden["rows"]
 
 
+@pytest.mark.parametrize("name", list(_params()))
+def test_types_match_pyflink(name: str) -> None:
+    """Result types as Flink prints them (``INT NOT NULL``, ``DECIMAL(21, 13)``, ``CHAR(3)``)."""
+    _names, types, _rows = _run(name)
+    assert types == GOLDENS[name]["types"]
+
+
 def test_goldens_were_recorded() -> None:
-    assert len(COMPARABLE) >= 1, "no PyFlink goldens found; see tests/golden/pyflink/README.md"
+    assert len(COMPARABLE) >= 150, "PyFlink goldens missing; see tests/golden/pyflink/README.md"

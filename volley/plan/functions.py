@@ -14,6 +14,7 @@ from volley.errors import TypeMismatchError
 from volley.plan.types import (
     BigIntType,
     BooleanType,
+    CharType,
     DataType,
     DateType,
     DecimalType,
@@ -214,14 +215,37 @@ def _string_args(fn: str, args: list[DataType]) -> DataType:
 
 
 def _same_string(fn: str, args: list[DataType]) -> DataType:
-    _require(fn, args[0].is_string or isinstance(args[0], NullType), args, "a string operand")
-    return VarCharType(nullable=args[0].nullable)
+    """UPPER/LOWER/INITCAP keep the operand's type (CHAR(5) stays CHAR(5)); TRIM gives VARCHAR."""
+    t = args[0]
+    _require(fn, t.is_string or isinstance(t, NullType), args, "a string operand")
+    if fn in ("upper", "lower", "initcap") and t.is_string:
+        return t
+    length = getattr(t, "length", None)
+    return VarCharType(length, nullable=t.nullable) if length else VarCharType(nullable=t.nullable)
+
+
+def _trim_chars(fn: str, args: list[DataType]) -> DataType:
+    return _same_string(fn, args[:1]).with_nullability(_nullable(args))
+
+
+def _concat(fn: str, args: list[DataType]) -> DataType:
+    """Lengths add up: CHAR(2) || CHAR(2) is CHAR(4), VARCHAR(3) || CHAR(1) is VARCHAR(4);
+    anything unbounded (STRING) or not a string makes STRING."""
+    from volley.plan.types import MAX_LENGTH
+
+    lengths = [getattr(a, "length", MAX_LENGTH) if a.is_string else MAX_LENGTH for a in args]
+    total = sum(lengths)
+    if total >= MAX_LENGTH:
+        return VarCharType(nullable=_nullable(args))
+    if all(isinstance(a, CharType) for a in args):
+        return CharType(total, nullable=_nullable(args))
+    return VarCharType(total, nullable=_nullable(args))
 
 
 _register("upper lower trim ltrim rtrim initcap reverse", _same_string, 1)
-_register("trim_chars ltrim_chars rtrim_chars", _string_args, 2)
-_register("concat", _string_args, 1, None)
-_register("concat_ws", lambda f, a: VarCharType(nullable=a[0].nullable), 2, None)
+_register("trim_chars ltrim_chars rtrim_chars", _trim_chars, 2)
+_register("concat", _concat, 1, None)
+_register("concat_ws", lambda f, a: VarCharType(), 2, None)
 _register("substring", _string_args, 2, 3)
 _register("replace regexp_replace", _string_args, 3)
 _register("lpad rpad", _string_args, 3)
@@ -293,8 +317,9 @@ def _extract(fn: str, args: list[DataType]) -> DataType:
 
 _register("extract", _extract, 1)
 _register("date_format", lambda f, a: VarCharType(nullable=_nullable(a)), 1, 2)
-_register("to_date", lambda f, a: DateType(nullable=_nullable(a)), 1, 2)
-_register("to_timestamp", lambda f, a: TimestampType(3, nullable=_nullable(a)), 1, 2)
+# parsing can fail (NULL), so these are nullable whatever their input
+_register("to_date", lambda f, a: DateType(), 1, 2)
+_register("to_timestamp", lambda f, a: TimestampType(3), 1, 2)
 _register("to_timestamp_ltz", lambda f, a: LocalZonedTimestampType(3, nullable=_nullable(a)), 1, 2)
 _register("from_unixtime", lambda f, a: VarCharType(nullable=_nullable(a)), 1, 2)
 _register("unix_timestamp", lambda f, a: BigIntType(nullable=_nullable(a)), 0, 2)

@@ -29,6 +29,7 @@ from volley.plan.types import (
     IntType,
     NullType,
     RowType,
+    TimestampType,
     VarCharType,
     common_type,
 )
@@ -379,6 +380,8 @@ class ExprBinder:
 
     def _case(self, args: list[Expr]) -> Expr:
         t = F.infer_type("case", [a.type for a in args])
+        if isinstance(t, CharType):  # Flink: CASE over CHAR values is VARCHAR(longest)
+            t = VarCharType(t.length, nullable=t.nullable)
         return Call("case", tuple(args), t)
 
     def _bind_if(self, node: exp.If) -> Expr:
@@ -406,6 +409,11 @@ class ExprBinder:
         operand = self.bind(node.this)
         if isinstance(operand, Literal) and operand.value is None:
             return Literal(None, target.as_nullable())
+        if _is_typed_literal(node) and isinstance(target, TimestampType):
+            # TIMESTAMP '... 05.678' has the precision of its fraction, as in Flink
+            text = str(operand.value)
+            fraction = text.rsplit(".", 1)[1] if "." in text.split(" ")[-1] else ""
+            target = TimestampType(len(fraction))
         return Cast(operand, target.with_nullability(operand.type.nullable or safe), safe)
 
     def _bind_trycast(self, node: exp.TryCast) -> Expr:
@@ -646,6 +654,11 @@ def _rounded_decimal(fn: str, args: list[Expr]) -> DataType:
     return DecimalType(max(1, min(38, precision)), min(r, 38), nullable=t.nullable)
 
 
+def _is_typed_literal(node: exp.Cast) -> bool:
+    """``TIMESTAMP '...'`` (sqlglot builds a Cast without CAST's optional arguments)."""
+    return isinstance(node.this, exp.Literal) and "safe" not in node.args
+
+
 def _func_args(node: exp.Func) -> list[exp.Expression]:
     args: list[exp.Expression] = []
     for key in node.arg_types:
@@ -695,4 +708,6 @@ def result_type_of_values(types: list[DataType]) -> DataType:
         raise TypeMismatchError(
             f"values of types {', '.join(str(x) for x in types)} have no common type"
         )
-    return t if not isinstance(t, CharType) else VarCharType(nullable=t.nullable)
+    if isinstance(t, CharType) and len({getattr(x, "length", None) for x in types}) > 1:
+        return VarCharType(t.length, nullable=t.nullable)
+    return t

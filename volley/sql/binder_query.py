@@ -568,7 +568,8 @@ class QueryBinder:
         scope = Scope(columns, scope.functions, scope.substitutions)
         ref: exp.Expression = exp.column(name, table="$scalar", quoted=True)
         if _is_count(value):  # no matching rows: COUNT is 0, not NULL
-            ref = exp.Coalesce(this=ref, expressions=[exp.Literal.number(0)])
+            ref = exp.Case(ifs=[exp.If(this=exp.Is(this=ref.copy(), expression=exp.Null()),
+                                       true=exp.Literal.number(0))], default=ref)
         return plan, scope, ref
 
     def _attach_scalar(self, plan: n.Node, scope: Scope, sub_plan: n.Node):

@@ -17,6 +17,7 @@ from sqlglot import exp
 from volley.plan.types import (
     BigIntType,
     BooleanType,
+    CharType,
     DataType,
     DateType,
     DecimalType,
@@ -64,8 +65,8 @@ def _python_literal_type(value: Any) -> DataType:
         sign, digits, exponent = value.as_tuple()
         scale = max(0, -int(exponent))
         return DecimalType(max(len(digits), scale, 1), scale, nullable=False)
-    if isinstance(value, str):
-        return VarCharType(nullable=False)
+    if isinstance(value, str):  # as Java's lit("abc"): CHAR(3) NOT NULL
+        return CharType(max(len(value), 1), nullable=False)
     if isinstance(value, bytes):
         return VarBinaryType(nullable=False)
     if isinstance(value, datetime.datetime):
