@@ -26,7 +26,6 @@ from volley.plan.types import (
     TimestampType,
     TimeType,
     VarBinaryType,
-    VarCharType,
 )
 
 TYPE_META = "volley_type"
