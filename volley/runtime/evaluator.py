@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from volley.errors import JobExecutionError
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal, UdfCall
 from volley.plan.types import NullType
 from volley.runtime.casts import Value, cast_value
@@ -58,7 +59,7 @@ def _compile_call(call: Call, ctx: EvalContext) -> Compiled:
         return lambda batch: pa.array(rng.random(batch.num_rows))
     if call.fn in ("current_timestamp", "localtimestamp", "now", "current_date", "current_time"):
         return _compile_now(call)
-    kernel = KERNELS[call.fn]
+    kernel = _guarded(KERNELS[call.fn], call)
     if len(args) == 1:
         only = args[0]
         return lambda batch: kernel([only(batch)], call)
@@ -66,6 +67,22 @@ def _compile_call(call: Call, ctx: EvalContext) -> Compiled:
         a, b = args
         return lambda batch: kernel([a(batch), b(batch)], call)
     return lambda batch: kernel([f(batch) for f in args], call)
+
+
+def _guarded(kernel, call: Call):
+    """The kernel, with Arrow's errors (e.g. integer division by zero) turned into a
+    JobExecutionError that names the expression."""
+
+    def run(args, call):
+        try:
+            return kernel(args, call)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise JobExecutionError(
+                f"{str(exc).splitlines()[0]} while evaluating {call}; guard the input (e.g. "
+                "NULLIF(divisor, 0)) or filter the rows that cause it"
+            ) from None
+
+    return run
 
 
 def _compile_case(call: Call, args: list[Compiled]) -> Compiled:
