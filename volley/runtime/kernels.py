@@ -546,9 +546,8 @@ def _floor_ceil(args: list[Value], call: Call) -> Value:
         return args[0]
     f = pc.floor if call.fn == "floor" else pc.ceil
     if isinstance(t, DecimalType):
-        return pc.cast(f(pc.cast(args[0], pa.float64())), call.type.to_arrow(), safe=False) if (
-            t.precision > 15
-        ) else pc.cast(f(pc.cast(args[0], pa.float64())), call.type.to_arrow(), safe=False)
+        rounded = pc.round(args[0], 0, round_mode="down" if call.fn == "floor" else "up")
+        return pc.cast(rounded, call.type.to_arrow(), safe=False)
     return f(args[0])
 
 
@@ -568,11 +567,6 @@ def _round(args: list[Value], call: Call) -> Value:
 @kernel("sign")
 def _sign(args: list[Value], call: Call) -> Value:
     return _to(pc.sign(args[0]), call.type)
-
-
-@kernel("rand")
-def _rand(args: list[Value], call: Call) -> Value:
-    raise AssertionError("rand is evaluated by the evaluator, which knows the batch length")
 
 
 # -- time ------------------------------------------------------------------------------------------

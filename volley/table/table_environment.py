@@ -420,11 +420,10 @@ class TableEnvironment:
         from volley.plan.types import BigIntType
 
         counts = [op.rows_written for op in sink_ops]
-        result = TableResult.of_rows(names, [BigIntType(nullable=False)] * len(names),
-                                     [[c] for c in counts])
-        result._job_client = None
         from volley.table.table_result import JobClient
 
+        result = TableResult.of_rows(names, [BigIntType(nullable=False)] * len(names),
+                                     [[c] for c in counts])
         result._job_client = JobClient(uuid.uuid4().hex)
         return result
 

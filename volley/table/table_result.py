@@ -84,7 +84,9 @@ class TableResult:
 
     @staticmethod
     def ok() -> TableResult:
-        return TableResult(RowType((_field("result", "STRING"),)),
+        from volley.plan.types import RowField, VarCharType
+
+        return TableResult(RowType((RowField("result", VarCharType()),)),
                            iter([pa.record_batch([pa.array(["OK"])], names=["result"])]),
                            ResultKind.SUCCESS)
 
@@ -166,8 +168,3 @@ class TableResult:
                     row.set_row_kind(_KINDS[kinds[r]])
                 yield row
 
-
-def _field(name: str, type_name: str):
-    from volley.plan.types import RowField, VarCharType
-
-    return RowField(name, VarCharType())
