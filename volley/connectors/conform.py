@@ -7,6 +7,8 @@ and casts; so does this, and an impossible cast names the column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,15 +33,29 @@ def conform_batch(batch: pa.RecordBatch, target: pa.Schema, table: str) -> pa.Re
         )
     if batch.schema.equals(target):
         return batch
+    return cast_columns(
+        batch,
+        target,
+        lambda field, got, e: (
+            f"column {field.name!r} of table {table!r} cannot take the query's values; "
+            f"expected {field.type}, got {got}: {e}; cast the value in the query"
+        ),
+    )
+
+
+def cast_columns(
+    batch: pa.RecordBatch,
+    target: pa.Schema,
+    failure: Callable[[pa.Field, pa.DataType, Exception], str],
+) -> pa.RecordBatch:
+    """``batch`` (columns in ``target`` order) cast column by column to ``target``; an impossible
+    cast raises ConnectorError with the message ``failure(field, source_type, error)``."""
     arrays = []
     for column, field in zip(batch.columns, target, strict=True):
         if column.type != field.type:
             try:
                 column = column.cast(field.type)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-                raise ConnectorError(
-                    f"column {field.name!r} of table {table!r} cannot take the query's values; "
-                    f"expected {field.type}, got {column.type}: {e}; cast the value in the query"
-                ) from e
+                raise ConnectorError(failure(field, column.type, e)) from e
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, schema=target)

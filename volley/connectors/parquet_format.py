@@ -13,6 +13,7 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from volley.connectors.conform import cast_columns
 from volley.errors import ConnectorError
 from volley.plan.types import RowType
 
@@ -47,18 +48,14 @@ class ParquetReader:
 
 def cast_batch(batch: pa.RecordBatch, target: pa.Schema, where: str) -> pa.RecordBatch:
     """``batch`` (columns in ``target`` order) cast column by column to ``target``."""
-    arrays = []
-    for column, field in zip(batch.columns, target, strict=True):
-        if column.type != field.type:
-            try:
-                column = column.cast(field.type)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-                raise ConnectorError(
-                    f"column {field.name!r} of {where!r} cannot be cast; expected {field.type}, "
-                    f"got {column.type} ({e}); declare a matching type"
-                ) from e
-        arrays.append(column)
-    return pa.RecordBatch.from_arrays(arrays, schema=target)
+    return cast_columns(
+        batch,
+        target,
+        lambda field, got, e: (
+            f"column {field.name!r} of {where!r} cannot be cast; expected {field.type}, "
+            f"got {got} ({e}); declare a matching type"
+        ),
+    )
 
 
 class ParquetWriter:
