@@ -295,13 +295,16 @@ class OverAggregateOp(BufferingOperator):
 
 
 class SinkOp(Operator):
-    """Hands batches to a connector sink, cast to the sink table's schema."""
+    """Hands batches to a connector sink.
+
+    The planner ends an insert's plan with a cast to the table's column types, and the sink
+    conforms batches to its schema itself, so nothing is cast here.
+    """
 
     name = "Sink"
 
-    def __init__(self, sink: Any, schema: pa.Schema) -> None:
+    def __init__(self, sink: Any) -> None:
         self._sink = sink
-        self._schema = schema
         self.rows_written = 0
 
     def open(self, context: Any) -> None:
@@ -309,7 +312,7 @@ class SinkOp(Operator):
 
     def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
         self.rows_written += batch.num_rows
-        self._sink.write(_conform(batch, self._schema))
+        self._sink.write(batch)
         return []
 
     def finish(self) -> Batches:

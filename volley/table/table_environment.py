@@ -411,7 +411,7 @@ class TableEnvironment:
                     f"query produces ({_updating_node(plan)}); write to a sink that accepts "
                     "updates (e.g. 'print'), or run the job in batch mode"
                 )
-            op = SinkOp(sink, obj.physical_schema.to_arrow_schema())
+            op = SinkOp(sink)
             planner.add_output(plan, op, f"Sink: {name}")
             sink_ops.append(op)
             names.append(f"default_catalog.default_database.{name}")
