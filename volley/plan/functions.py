@@ -256,7 +256,7 @@ _register("regexp_extract", _string(False), 2, 3)
 _register("md5 sha256 to_base64 from_base64", _string_args, 1)
 _register("char_length", lambda f, a: IntType(nullable=_nullable(a)), 1)
 _register("position", lambda f, a: IntType(nullable=_nullable(a)), 2)
-_register("like not_like", lambda f, a: BooleanType(nullable=_nullable(a)), 2, 3)
+_register("like", lambda f, a: BooleanType(nullable=_nullable(a)), 2, 3)
 _register("regexp", lambda f, a: BooleanType(nullable=_nullable(a)), 2)
 
 

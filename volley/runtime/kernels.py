@@ -438,14 +438,13 @@ def _regexp(args: list[Value], call: Call) -> Value:
     return pc.match_substring_regex(args[0], pattern)
 
 
-@kernel("like", "not_like")
+@kernel("like")
 def _like(args: list[Value], call: Call) -> Value:
     pattern = _scalar_param(args[1], "pattern", "like")
     if len(args) > 2:
         escape = _scalar_param(args[2], "escape character", "like")
         pattern = pattern.replace(escape + "%", "\\%").replace(escape + "_", "\\_")
-    result = pc.match_like(args[0], pattern)
-    return pc.invert(result) if call.fn == "not_like" else result
+    return pc.match_like(args[0], pattern)
 
 
 @kernel("position")

@@ -319,8 +319,6 @@ class ExprBinder:
                 return self._call("is_not_null", [operand])
             if isinstance(target, exp.Boolean):
                 return self._call("is_not_true" if target.this else "is_not_false", [operand])
-        if isinstance(inner, exp.Like):
-            return self._call("not_like", [self.bind(inner.this), self.bind(inner.expression)])
         return self._call("not", [self.bind(inner)])
 
     def _bind_is(self, node: exp.Is) -> Expr:
