@@ -194,9 +194,3 @@ def _conjuncts(e: Expr) -> list[Expr]:
             out.extend(_conjuncts(a))
         return out
     return [e]
-
-
-def describe_graph(graph: JobGraph) -> list[str]:
-    return graph.describe()
-
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from volley.plan.types import BooleanType, DataType
+from volley.plan.types import DataType
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,6 @@ class UdfCall(Expr):
         return hash((id(self.function), self.args))
 
 
-def is_boolean(e: Expr) -> bool:
-    return isinstance(e.type, BooleanType)
-
-
 def walk(e: Expr):
     """Every node of ``e``, parents first."""
     yield e
@@ -112,20 +108,3 @@ def walk(e: Expr):
 
 def input_refs(e: Expr) -> set[int]:
     return {n.index for n in walk(e) if isinstance(n, InputRef)}
-
-
-def shift_refs(e: Expr, offset: int) -> Expr:
-    """``e`` with every column index moved by ``offset`` (for the right side of a join)."""
-    return remap_refs(e, lambda i: i + offset)
-
-
-def remap_refs(e: Expr, mapping) -> Expr:
-    if isinstance(e, InputRef):
-        return InputRef(mapping(e.index), e.name, e.type)
-    if isinstance(e, Call):
-        return Call(e.fn, tuple(remap_refs(a, mapping) for a in e.args), e.type, e.params)
-    if isinstance(e, Cast):
-        return Cast(remap_refs(e.operand, mapping), e.type, e.safe)
-    if isinstance(e, UdfCall):
-        return UdfCall(e.function, tuple(remap_refs(a, mapping) for a in e.args), e.type)
-    return e

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -743,8 +742,3 @@ def _from_unixtime(args: list[Value], call: Call) -> Value:
     fmt = _scalar_param(args[1], "format", "from_unixtime") if len(args) > 1 else "yyyy-MM-dd HH:mm:ss"
     ts = pc.cast(pc.cast(args[0], pa.int64()), pa.timestamp("s"))
     return pc.strftime(ts, format=java_to_strftime(fmt))
-
-
-def numpy_mask(values: pa.Array) -> np.ndarray:
-    """A boolean numpy array that is False where ``values`` is null or false."""
-    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)

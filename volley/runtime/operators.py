@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
 from volley.plan.nodes import AggCall, SortKey
@@ -233,10 +231,6 @@ class StreamLimitOp(Operator):
             self._left -= batch.num_rows
         return [batch] if batch.num_rows else []
 
-    @property
-    def done(self) -> bool:
-        return self._left == 0
-
 
 class SetOpOp(BufferingOperator):
     name = "SetOp"
@@ -256,13 +250,6 @@ class SetOpOp(BufferingOperator):
             result = intersect_or_minus(left, right, self._kind, self._all)
         self.release()
         return to_batches(result)
-
-
-class DistinctOp(BufferingOperator):
-    name = "Distinct"
-
-    def finish(self) -> Batches:
-        return to_batches(distinct_table(self.table()))
 
 
 class RankOp(BufferingOperator):
@@ -347,11 +334,3 @@ class CollectOp(Operator):
         if batch.num_rows:
             self.batches.append(_conform(batch, self.schema))
         return []
-
-
-def row_kinds(n: int, kind: int) -> pa.Array:
-    return pa.array(np.full(n, kind, dtype=np.int8))
-
-
-def is_insert_mask(batch: pa.RecordBatch) -> pa.Array:
-    return pc.equal(batch.column(batch.num_columns - 1), INSERT)
