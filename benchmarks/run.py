@@ -1,0 +1,158 @@
+"""Run the Volley benchmark suite and write its markdown report.
+
+    python benchmarks/run.py                       # full sizes, every engine found, 3 repeats
+    python benchmarks/run.py --quick --repeat 1    # tiny inputs: checks that every case runs
+    python benchmarks/run.py --cases udf,sql --engines volley,floor
+
+Each case runs on Volley and its references — real PyFlink (when its virtual environment exists),
+DuckDB and a hand-written pyarrow/pandas floor — one fresh process per run, interleaved so that
+machine noise hits every engine alike. See benchmarks/README.md for what each case measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.suite import cases as suite_cases  # noqa: E402
+from benchmarks.suite.measure import Measurement, run_measured  # noqa: E402
+from benchmarks.suite.report import EngineFigures, render_case, summary_rows  # noqa: E402
+
+DEFAULT_PYFLINK = "/tmp/pyflink/bin/python"
+PYFLINK_HOWTO = (
+    "not installed: python3 -m venv /tmp/pyflink && /tmp/pyflink/bin/pip install apache-flink "
+    "(needs Java 11+), or pass --pyflink PATH"
+)
+
+
+def interpreter(engine: str, pyflink: str) -> str:
+    return pyflink if engine == "pyflink" else sys.executable
+
+
+def engine_env(engine: str, pyflink: str) -> dict[str, str]:
+    env = dict(os.environ)
+    if engine == "pyflink":
+        # Flink starts its Python UDF workers with the `python` first on PATH.
+        env["PATH"] = os.pathsep.join([str(Path(pyflink).parent), env.get("PATH", "")])
+    return env
+
+
+def run_once(case: suite_cases.Case, engine: str, params: dict, args) -> Measurement:
+    python = interpreter(engine, args.pyflink)
+    if case.worker_case == "startup":
+        argv = [python, "-c", suite_cases.STARTUP_SCRIPTS[engine]]
+    else:
+        import json
+
+        argv = [
+            python, "-m", "benchmarks.suite.worker", "--engine", engine,
+            "--case", case.worker_case, "--params", json.dumps(params),
+        ]
+    return run_measured(
+        argv, env=engine_env(engine, args.pyflink), cwd=str(suite_cases.repo_root()),
+        timeout=args.timeout,
+    )
+
+
+def versions(pyflink_present: bool, pyflink: str) -> list[str]:
+    import duckdb
+    import pyarrow
+
+    import volley
+
+    lines = [
+        f"- machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        f"- Volley {getattr(volley, '__version__', '?')}, pyarrow {pyarrow.__version__}, "
+        f"DuckDB {duckdb.__version__}",
+    ]
+    if pyflink_present:
+        out = subprocess.run(
+            [pyflink, "-c", "import importlib.metadata as m; print(m.version('apache-flink'))"],
+            capture_output=True, text=True,
+        )
+        lines.append(f"- PyFlink {out.stdout.strip()} ({pyflink}), streaming mode, parallelism 1")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = [c.name for c in suite_cases.CASES]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(names), help=f"subset of {', '.join(names)}")
+    parser.add_argument("--engines", default="volley,pyflink,duckdb,floor")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
+    parser.add_argument("--quick", action="store_true", help="tiny inputs (smoke test)")
+    parser.add_argument("--pyflink", default=DEFAULT_PYFLINK, help="python of a PyFlink venv")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per process")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "REPORT.md"))
+    args = parser.parse_args(argv)
+
+    selected = [c for c in suite_cases.CASES if c.name in args.cases.split(",")]
+    unknown = set(args.cases.split(",")) - set(names)
+    if unknown:
+        parser.error(f"unknown case(s) {sorted(unknown)}; expected some of {names}")
+    engines = args.engines.split(",")
+    sizes = suite_cases.Sizes.quick() if args.quick else suite_cases.Sizes()
+    pyflink_present = Path(args.pyflink).exists()
+
+    sections: list[str] = []
+    summary: list[str] = []
+    failures = 0
+    for case in selected:
+        print(f"[{case.name}] preparing input", file=sys.stderr, flush=True)
+        params = case.inputs(sizes)
+        by_engine: dict[str, EngineFigures] = {}
+        for engine in case.engines:
+            if engine not in engines:
+                continue
+            missing = PYFLINK_HOWTO if engine == "pyflink" and not pyflink_present else None
+            by_engine[engine] = EngineFigures(engine, [], missing)
+        for repeat in range(args.repeat):
+            for figures in by_engine.values():
+                if figures.missing:
+                    continue
+                m = run_once(case, figures.engine, params, args)
+                figures.runs.append(m)
+                shown = m.error or f"job {m.result.get('job_s', m.wall_s):.3f}s wall {m.wall_s:.3f}s"
+                print(f"[{case.name}] {figures.engine} #{repeat + 1}: {shown}", file=sys.stderr, flush=True)
+        failures += sum(1 for f in by_engine.values() if f.error)
+        sections += render_case(case, case.rows(sizes), by_engine)
+        summary += summary_rows(case, by_engine)
+
+    header = [
+        "# Volley benchmark report",
+        "",
+        f"Generated {dt.datetime.now().isoformat(timespec='minutes')} by "
+        f"`python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`; "
+        f"median of {args.repeat} run(s) per engine, each a fresh process, engines interleaved.",
+        "",
+        *versions(pyflink_present, args.pyflink),
+        "",
+        "`job s`: engine ready -> job finished (PyFlink's JVM start is excluded). "
+        "`process s`: the whole process. Throughput is over the job time; startup is judged on "
+        "the whole process. Peak RSS is of the whole process tree (PyFlink: client, JVM and "
+        "Python workers). `check`: a digest of the result where there is one, so engines can be "
+        "seen to agree.",
+        "",
+        "## Targets",
+        "",
+        "| case | target | measured | status |",
+        "|---|---|---|---|",
+        *summary,
+        "",
+        "## Cases",
+        "",
+    ]
+    Path(args.out).write_text("\n".join(header + sections))
+    print(f"report written to {args.out}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The benchmark suite: datasets, workloads per engine, process measurement and the report."""

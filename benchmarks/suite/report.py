@@ -1,0 +1,127 @@
+"""The markdown report: per case, each engine's figures, then the ratios and the targets.
+
+Times: ``job s`` is the job alone (engine ready → job finished); ``process s`` is the whole
+process (interpreter start, imports, engine start, input DDL, job, exit). Throughput is counted
+over the job time, except for startup, whose figure *is* the whole process.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from benchmarks.suite.cases import ENGINE_LABELS, Case, Target
+from benchmarks.suite.measure import Measurement
+
+
+@dataclass
+class EngineFigures:
+    """The medians of one engine's repeated runs of one case (or why it has none)."""
+
+    engine: str
+    runs: list[Measurement]
+    missing: str | None = None  # why there are no figures (not installed, not applicable, ...)
+
+    @property
+    def ok_runs(self) -> list[Measurement]:
+        return [m for m in self.runs if m.error is None]
+
+    @property
+    def error(self) -> str | None:
+        failed = [m.error for m in self.runs if m.error is not None]
+        return failed[0] if failed else None
+
+    def job_s(self) -> float | None:
+        runs = self.ok_runs
+        return statistics.median(m.result.get("job_s", m.wall_s) for m in runs) if runs else None
+
+    def wall_s(self) -> float | None:
+        runs = self.ok_runs
+        return statistics.median(m.wall_s for m in runs) if runs else None
+
+    def peak_rss(self) -> int | None:
+        runs = self.ok_runs
+        return int(statistics.median(m.peak_rss for m in runs)) if runs else None
+
+    def check(self) -> object:
+        runs = self.ok_runs
+        return runs[0].result.get("check") if runs else None
+
+
+def case_time(case: Case, figures: EngineFigures) -> float | None:
+    """The time a case is judged on: the whole process for startup, the job otherwise."""
+    return figures.wall_s() if case.worker_case == "startup" else figures.job_s()
+
+
+def _mb(n: int | None) -> str:
+    return "–" if n is None else f"{n / 1e6:,.0f} MB"
+
+
+def _secs(s: float | None) -> str:
+    return "–" if s is None else f"{s:.3f}"
+
+
+def evaluate(case: Case, target: Target, by_engine: dict[str, EngineFigures]) -> tuple[str, str]:
+    """(the measured ratio as text, "met" / "NOT met" / "n/a") for one target."""
+    reference = next(
+        (f for f in by_engine.values() if ENGINE_LABELS[f.engine] == target.reference), None
+    )
+    volley = by_engine.get("volley")
+    if reference is None or volley is None:
+        return "–", "n/a"
+    if target.kind == "memory":
+        mine, theirs = volley.peak_rss(), reference.peak_rss()
+        if not mine or not theirs:
+            return "–", "n/a"
+        ratio = mine / theirs
+        return f"{ratio:.2f}", "met" if ratio <= target.value else "NOT met"
+    mine, theirs = case_time(case, volley), case_time(case, reference)
+    if not mine or not theirs:
+        return "–", "n/a"
+    if target.kind == "speedup":
+        speedup = theirs / mine
+        return f"{speedup:,.1f}x faster", "met" if speedup >= target.value else "NOT met"
+    ratio = mine / theirs
+    if target.kind == "startup":
+        return f"1/{1 / ratio:.1f} of the time", "met" if ratio <= target.value else "NOT met"
+    return f"{ratio:.2f}x the time", "met" if ratio <= target.value else "NOT met"
+
+
+def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> list[str]:
+    lines = [f"### {case.name}: {case.title}", ""]
+    if rows:
+        lines.append(f"Input: {rows:,} rows. " + ("Batch mode." if not case.streaming else ""))
+        lines.append("")
+    lines += ["| engine | job s | process s | rows/s (job) | peak RSS (tree) | check |", "|---|---|---|---|---|---|"]
+    for figures in by_engine.values():
+        label = ENGINE_LABELS[figures.engine]
+        if figures.missing:
+            lines.append(f"| {label} | {figures.missing} | | | | |")
+            continue
+        if not figures.ok_runs:
+            lines.append(f"| {label} | failed: {figures.error} | | | | |")
+            continue
+        time_s = case_time(case, figures)
+        rate = f"{rows / time_s:,.0f}" if rows and time_s else "–"
+        job = "–" if case.worker_case == "startup" else _secs(figures.job_s())
+        check = figures.check()
+        lines.append(
+            f"| {label} | {job} | {_secs(figures.wall_s())} | {rate} | "
+            f"{_mb(figures.peak_rss())} | {'' if check is None else check} |"
+        )
+    if case.targets:
+        lines += ["", "| target | measured | status |", "|---|---|---|"]
+        for target in case.targets:
+            measured, status = evaluate(case, target, by_engine)
+            lines.append(f"| {target.describe()} | {measured} | {status} |")
+    lines.append("")
+    return lines
+
+
+def summary_rows(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:
+    """One line per target, for the report's overview table."""
+    out = []
+    for target in case.targets:
+        measured, status = evaluate(case, target, by_engine)
+        out.append(f"| {case.name} | {target.describe()} | {measured} | {status} |")
+    return out

@@ -1,0 +1,415 @@
+"""One benchmark case on one engine, in its own process: ``python -m benchmarks.suite.worker``.
+
+The parent (benchmarks/run.py) starts this module with the interpreter of the engine under test —
+PyFlink runs in its own virtual environment, which has neither Volley nor the suite's other
+dependencies — so this module imports only the standard library, numpy, pandas and pyarrow at the
+top, and each engine's modules inside its case functions.
+
+Volley and PyFlink run the *same* case functions through the PyFlink API (the ``api`` namespace is
+bound to one or the other): that Volley runs them unchanged is part of what is measured. DuckDB and
+the hand-written floor have their own functions doing the same computation.
+
+Timing: ``job_s`` starts after the engine is ready (environment created, tables declared) and ends
+when the job has finished, so PyFlink's JVM start is *not* in it — the throughput ratios are
+conservative. The parent measures the whole process separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+RESULT_PREFIX = "BENCH-RESULT "  # the same constant as measure.RESULT_PREFIX (no suite imports)
+
+#: The PyFlink-shaped API of the engine under test ("volley" or "pyflink"); see bind_api().
+api = SimpleNamespace()
+
+
+class Stopwatch:
+    """Collects the timed region of a case: ``with watch: ...`` around the job itself."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def timing(self):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def bind_api(engine: str) -> None:
+    """Bind ``api`` to volley or pyflink: the cases are one program on both.
+
+    PyFlink starts its Python UDF workers with the ``python`` first on PATH, so this interpreter's
+    directory goes first.
+    """
+    if engine == "pyflink":
+        bindir = str(Path(sys.executable).parent)
+        os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+    table = importlib.import_module(f"{engine}.table")
+    api.engine = engine
+    api.DataTypes = table.DataTypes
+    api.EnvironmentSettings = table.EnvironmentSettings
+    api.TableEnvironment = table.TableEnvironment
+    api.col = importlib.import_module(f"{engine}.table.expressions").col
+    api.udf = importlib.import_module(f"{engine}.table.udf").udf
+
+
+def table_env(streaming: bool = True) -> Any:
+    settings = (
+        api.EnvironmentSettings.in_streaming_mode()
+        if streaming
+        else api.EnvironmentSettings.in_batch_mode()
+    )
+    t_env = api.TableEnvironment.create(settings)
+    t_env.get_config().set("parallelism.default", "1")
+    return t_env
+
+
+def declare_id_v(t_env: Any, csv_path: str) -> None:
+    """CSV source ``src`` and blackhole sink ``sink``, both ``(id BIGINT, v DOUBLE)``."""
+    t_env.execute_sql(
+        f"CREATE TABLE src (id BIGINT, v DOUBLE) WITH "
+        f"('connector' = 'filesystem', 'path' = '{csv_path}', 'format' = 'csv')"
+    )
+    t_env.execute_sql("CREATE TABLE sink (id BIGINT, v DOUBLE) WITH ('connector' = 'blackhole')")
+
+
+# --- Volley and PyFlink (one program through the PyFlink API) -----------------------------------
+
+
+def api_sql(p: dict, watch: Stopwatch) -> dict:
+    t_env = table_env()
+    declare_id_v(t_env, p["csv"])
+    with watch.timing():
+        t_env.execute_sql("INSERT INTO sink SELECT id, v * 2 + 1 FROM src").wait()
+    return {}
+
+
+def api_udf(p: dict, watch: Stopwatch) -> dict:
+    @api.udf(result_type=api.DataTypes.DOUBLE())
+    def times_two_plus_one(v: float) -> float:
+        return v * 2 + 1
+
+    return _api_udf_job(p, watch, times_two_plus_one)
+
+
+def api_pandas(p: dict, watch: Stopwatch) -> dict:
+    @api.udf(result_type=api.DataTypes.DOUBLE(), func_type="pandas")
+    def times_two_plus_one(v):
+        return v * 2 + 1
+
+    return _api_udf_job(p, watch, times_two_plus_one)
+
+
+def _api_udf_job(p: dict, watch: Stopwatch, fn: Any) -> dict:
+    t_env = table_env()
+    declare_id_v(t_env, p["csv"])
+    with watch.timing():
+        t_env.from_path("src").select(api.col("id"), fn(api.col("v")).alias("v")).execute_insert(
+            "sink"
+        ).wait()
+    return {}
+
+
+def api_convert(p: dict, watch: Stopwatch) -> dict:
+    pdf = _convert_frame(p["rows"])
+    t_env = table_env()
+    with watch.timing():
+        result = t_env.from_pandas(pdf, ["a", "b"]).filter(api.col("a") > 0.5).to_pandas()
+    return {"check": len(result)}
+
+
+def api_groupby(p: dict, watch: Stopwatch) -> dict:
+    t_env = table_env(streaming=False)
+    t_env.execute_sql(
+        f"CREATE TABLE facts (k BIGINT, v DOUBLE) WITH "
+        f"('connector' = 'filesystem', 'path' = '{p['parquet']}', 'format' = 'parquet')"
+    )
+    with watch.timing():
+        rows = list(t_env.execute_sql(GROUPBY_SQL.format(table="facts")).collect())
+    return {"check": _check_rows([tuple(r) for r in rows])}
+
+
+def api_join(p: dict, watch: Stopwatch) -> dict:
+    t_env = table_env(streaming=False)
+    t_env.execute_sql(
+        f"CREATE TABLE fact (dim_id BIGINT, amount DOUBLE) WITH "
+        f"('connector' = 'filesystem', 'path' = '{p['fact']}', 'format' = 'parquet')"
+    )
+    t_env.execute_sql(
+        f"CREATE TABLE dim (id BIGINT, category STRING) WITH "
+        f"('connector' = 'filesystem', 'path' = '{p['dim']}', 'format' = 'parquet')"
+    )
+    with watch.timing():
+        rows = list(t_env.execute_sql(JOIN_SQL.format(fact="fact", dim="dim")).collect())
+    return {"check": _check_rows([tuple(r) for r in rows])}
+
+
+def api_nexmark(p: dict, watch: Stopwatch) -> dict:
+    nexmark = importlib.import_module("benchmarks.suite.nexmark")
+    t_env = table_env()
+    t_env.execute_sql(nexmark.bid_ddl("bid", p["bid"]))
+    query = p["query"]
+    t_env.execute_sql(
+        f"CREATE TABLE sink ({nexmark.SINK_COLUMNS[query]}) WITH ('connector' = 'blackhole')"
+    )
+    with watch.timing():
+        t_env.execute_sql(f"INSERT INTO sink {nexmark.QUERIES[query]}").wait()
+    return {}
+
+
+# --- DuckDB --------------------------------------------------------------------------------------
+
+GROUPBY_SQL = (
+    "SELECT k, COUNT(*) AS n, SUM(v) AS total, AVG(v) AS mean, MIN(v) AS lo, MAX(v) AS hi "
+    "FROM {table} GROUP BY k"
+)
+JOIN_SQL = (
+    "SELECT d.category, COUNT(*) AS n, SUM(f.amount) AS total "
+    "FROM {fact} AS f JOIN {dim} AS d ON f.dim_id = d.id GROUP BY d.category"
+)
+
+
+def _drain(relation_cursor: Any) -> int:
+    """Pull a DuckDB result as Arrow record batches and drop them: DuckDB's blackhole."""
+    fetch = getattr(relation_cursor, "to_arrow_reader", None)  # DuckDB >= 2.0
+    if fetch is None:
+        fetch = relation_cursor.fetch_record_batch  # DuckDB 1.x
+    return sum(batch.num_rows for batch in fetch(1_000_000))
+
+
+def duckdb_connect() -> Any:
+    import duckdb
+
+    return duckdb.connect()
+
+
+def duckdb_sql(p: dict, watch: Stopwatch) -> dict:
+    con = duckdb_connect()
+    with watch.timing():
+        n = _drain(
+            con.execute(
+                "SELECT id, v * 2 + 1 AS v FROM read_csv(?, header = false, "
+                "columns = {'id': 'BIGINT', 'v': 'DOUBLE'})",
+                [p["csv"]],
+            )
+        )
+    return {"check": n}
+
+
+def duckdb_groupby(p: dict, watch: Stopwatch) -> dict:
+    con = duckdb_connect()
+    with watch.timing():
+        rows = con.execute(
+            GROUPBY_SQL.format(table=f"read_parquet('{p['parquet']}')")
+        ).fetchall()
+    return {"check": _check_rows(rows)}
+
+
+def duckdb_join(p: dict, watch: Stopwatch) -> dict:
+    con = duckdb_connect()
+    with watch.timing():
+        rows = con.execute(
+            JOIN_SQL.format(fact=f"read_parquet('{p['fact']}')", dim=f"read_parquet('{p['dim']}')")
+        ).fetchall()
+    return {"check": _check_rows(rows)}
+
+
+def duckdb_nexmark(p: dict, watch: Stopwatch) -> dict:
+    nexmark = importlib.import_module("benchmarks.suite.nexmark")
+    con = duckdb_connect()
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in nexmark.duckdb_columns("bid"))
+    con.execute(
+        f"CREATE VIEW bid AS SELECT * FROM read_csv('{p['bid']}', header = false, "
+        f"columns = {{{columns}}}, timestampformat = '%Y-%m-%d %H:%M:%S.%g')"
+    )
+    with watch.timing():
+        n = _drain(con.execute(nexmark.QUERIES[p["query"]]))
+    return {"check": n}
+
+
+# --- The floor: hand-written pyarrow / pandas, no engine ---------------------------------------
+
+
+def _read_id_v(path: str) -> Any:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    return csv.read_csv(
+        path,
+        read_options=csv.ReadOptions(column_names=["id", "v"]),
+        convert_options=csv.ConvertOptions(column_types={"id": pa.int64(), "v": pa.float64()}),
+    )
+
+
+def floor_sql(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow.compute as pc
+
+    with watch.timing():
+        table = _read_id_v(p["csv"])
+        out = pc.add(pc.multiply(table["v"], 2), 1)
+    return {"check": len(out)}
+
+
+def floor_udf(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow as pa
+
+    def times_two_plus_one(v: float) -> float:
+        return v * 2 + 1
+
+    with watch.timing():
+        table = _read_id_v(p["csv"])
+        out = pa.array([times_two_plus_one(v) for v in table["v"].to_pylist()], pa.float64())
+    return {"check": len(out)}
+
+
+def floor_pandas(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow as pa
+
+    def times_two_plus_one(v):
+        return v * 2 + 1
+
+    with watch.timing():
+        table = _read_id_v(p["csv"])
+        out = pa.Array.from_pandas(times_two_plus_one(table["v"].to_pandas()))
+    return {"check": len(out)}
+
+
+def floor_convert(p: dict, watch: Stopwatch) -> dict:
+    pdf = _convert_frame(p["rows"])
+    with watch.timing():
+        result = pdf[pdf["a"] > 0.5].reset_index(drop=True)
+    return {"check": len(result)}
+
+
+def floor_groupby(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow.parquet as pq
+
+    with watch.timing():
+        table = pq.read_table(p["parquet"])
+        out = table.group_by("k").aggregate(
+            [("v", "count"), ("v", "sum"), ("v", "mean"), ("v", "min"), ("v", "max")]
+        )
+    return {"check": _check_table(out, ["k", "v_count", "v_sum", "v_mean", "v_min", "v_max"])}
+
+
+def floor_join(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow.parquet as pq
+
+    with watch.timing():
+        fact = pq.read_table(p["fact"])
+        dim = pq.read_table(p["dim"])
+        joined = fact.join(dim, "dim_id", "id", join_type="inner")
+        out = joined.group_by("category").aggregate([("amount", "count"), ("amount", "sum")])
+    return {"check": _check_table(out, ["category", "amount_count", "amount_sum"])}
+
+
+def floor_nexmark(p: dict, watch: Stopwatch) -> dict:
+    nexmark = importlib.import_module("benchmarks.suite.nexmark")
+    with watch.timing():
+        bids = nexmark.read_bids(p["bid"])
+        out = nexmark.floor_query(p["query"], bids)
+    return {"check": out.num_rows}
+
+
+# --- Shared helpers ------------------------------------------------------------------------------
+
+
+def _convert_frame(rows: int) -> Any:
+    """The conversion case's input, built outside the timed region: ``rows`` x 2 floats a, b."""
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame(np.random.default_rng(7).random((rows, 2)), columns=["a", "b"])
+
+
+def _check_table(table: Any, columns: list[str]) -> list:
+    """_check_rows of a pyarrow result, its columns put in the SQL queries' order first."""
+    return _check_rows(list(zip(*table.select(columns).to_pydict().values(), strict=True)))
+
+
+def _check_rows(rows: list[tuple]) -> list:
+    """A small engine-independent digest of an aggregate result: row count and column sums.
+
+    The first column (the group key) is dropped and the sums rounded, so Volley, DuckDB and the
+    floor can be seen to compute the same thing.
+    """
+    if not rows:
+        return [0]
+    values = [r[1:] for r in rows]
+    sums = [sum(float(v) for v in column) for column in zip(*values, strict=True)]
+    return [len(rows), *[float(f"{s:.6g}") for s in sums]]
+
+
+CASES: dict[str, dict[str, Callable[[dict, Stopwatch], dict]]] = {
+    "api": {
+        "sql": api_sql,
+        "sql10m": api_sql,
+        "udf": api_udf,
+        "pandas": api_pandas,
+        "convert": api_convert,
+        "groupby": api_groupby,
+        "join": api_join,
+        "nexmark": api_nexmark,
+    },
+    "duckdb": {
+        "sql": duckdb_sql,
+        "sql10m": duckdb_sql,
+        "groupby": duckdb_groupby,
+        "join": duckdb_join,
+        "nexmark": duckdb_nexmark,
+    },
+    "floor": {
+        "sql": floor_sql,
+        "sql10m": floor_sql,
+        "udf": floor_udf,
+        "pandas": floor_pandas,
+        "convert": floor_convert,
+        "groupby": floor_groupby,
+        "join": floor_join,
+        "nexmark": floor_nexmark,
+    },
+}
+
+
+def run(engine: str, case: str, params: dict) -> dict:
+    """Run ``case`` on ``engine`` with ``params``; returns the result line's payload."""
+    family = "api" if engine in ("volley", "pyflink") else engine
+    if family == "api":
+        bind_api(engine)
+    elif family == "floor":
+        # Hand-written code pays its imports at process start, not inside the computation
+        # (pyarrow imports pandas lazily on first use otherwise).
+        for module in ("pandas", "pyarrow.compute", "pyarrow.csv", "pyarrow.parquet"):
+            importlib.import_module(module)
+    watch = Stopwatch()
+    extra = CASES[family][case](params, watch)
+    return {"job_s": watch.seconds, **extra}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="run one benchmark case on one engine")
+    parser.add_argument("--engine", required=True, choices=["volley", "pyflink", "duckdb", "floor"])
+    parser.add_argument("--case", required=True)
+    parser.add_argument("--params", default="{}", help="JSON object of the case's inputs")
+    args = parser.parse_args(argv)
+    result = run(args.engine, args.case, json.loads(args.params))
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
