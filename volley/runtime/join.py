@@ -1,9 +1,10 @@
 """Hash joins over Arrow tables.
 
-Only the key columns and row numbers go through Acero's hash join; the payload columns are
-gathered with ``take`` afterwards, so any column type (lists, structs, decimals) can be joined
-and a residual (non-equi) condition is evaluated on the matched pairs before outer rows are
-padded with NULLs. NULL keys never match, as in SQL.
+One side is hashed (``BuildSide``: key tuples numbered by a ``KeyDictionary``, rows grouped by
+key); the other is probed against it batch by batch, giving (probe row, build row) pairs from
+which the payload columns are gathered with ``take`` — so any column type (lists, structs,
+decimals) can be joined, and a residual (non-equi) condition is evaluated on the matched pairs
+before outer rows are padded with NULLs. NULL keys never match, as in SQL.
 """
 
 from __future__ import annotations
@@ -14,44 +15,74 @@ import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
+from volley.runtime.key_dictionary import KeyDictionary
 
 
-def _key_table(table: pa.Table, keys: list[int], prefix: str) -> pa.Table:
-    cols = {f"{prefix}k{i}": table.column(k) for i, k in enumerate(keys)}
-    cols[f"{prefix}row"] = pa.array(np.arange(table.num_rows, dtype=np.int64))
-    return pa.table(cols)
+class BuildSide:
+    """The hashed side of a join: its rows grouped by key, so that probing is a few numpy passes.
+
+    Key tuples get dense ids from a ``KeyDictionary``; ``rows`` lists the build rows ordered by
+    id (stably, so equal keys keep their input order) and ``starts``/``counts`` delimit each id's
+    run. When every key is unique — a dimension table on its primary key — a probe row's match
+    is one gather. ``matched`` records which build rows found a partner, for RIGHT and FULL joins.
+    """
+
+    def __init__(self, table: pa.Table, keys: list[int], key_types: list[pa.DataType]) -> None:
+        self.table = table.combine_chunks()
+        self.key_types = key_types
+        self.has_keys = bool(keys)
+        self.has_null_key = any(self.table.column(k).null_count for k in keys)
+        self.matched = np.zeros(self.table.num_rows, dtype=bool)
+        if not keys:
+            return
+        self.dictionary = KeyDictionary(key_types)
+        ids = self.dictionary.encode(_key_columns(self.table, keys, key_types))
+        self.rows = np.argsort(ids, kind="stable")
+        self.counts = np.bincount(ids, minlength=self.dictionary.size)
+        self.starts = np.cumsum(self.counts) - self.counts
+        self.unique = bool(len(self.counts) == 0 or self.counts.max() <= 1)
+
+    def pairs(self, probe: pa.Table, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(probe row, build row) of every match, by probe row and then build row."""
+        n_build = self.table.num_rows
+        if not self.has_keys:  # cross product
+            probe_rows = np.repeat(np.arange(probe.num_rows, dtype=np.int64), n_build)
+            return probe_rows, np.tile(np.arange(n_build, dtype=np.int64), probe.num_rows)
+        if n_build == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        ids = self.dictionary.lookup(_key_columns(probe, keys, self.key_types), null_matches=False)
+        hit = ids >= 0
+        probe_rows = np.nonzero(hit)[0]
+        ids = ids[hit]
+        if self.unique:
+            return probe_rows, self.rows[self.starts[ids]]
+        counts = self.counts[ids]
+        ends = np.cumsum(counts)
+        within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+        build_rows = self.rows[np.repeat(self.starts[ids], counts) + within]
+        return np.repeat(probe_rows, counts), build_rows
 
 
-def _matched_pairs(
-    left: pa.Table, right: pa.Table, left_keys: list[int], right_keys: list[int]
-) -> tuple[np.ndarray, np.ndarray]:
-    if not left_keys:  # cross product
-        li = np.repeat(np.arange(left.num_rows, dtype=np.int64), right.num_rows)
-        ri = np.tile(np.arange(right.num_rows, dtype=np.int64), left.num_rows)
-        return li, ri
-    lk = _key_table(left, left_keys, "l")
-    rk = _key_table(right, right_keys, "r")
-    # Align key types: Acero requires identical types on both sides.
-    for i in range(len(left_keys)):
-        lt, rt = lk.column(f"lk{i}").type, rk.column(f"rk{i}").type
-        if lt != rt:
-            target = _common_arrow(lt, rt)
-            lk = lk.set_column(i, f"lk{i}", lk.column(f"lk{i}").cast(target))
-            rk = rk.set_column(i, f"rk{i}", rk.column(f"rk{i}").cast(target))
-    joined = lk.join(
-        rk,
-        keys=[f"lk{i}" for i in range(len(left_keys))],
-        right_keys=[f"rk{i}" for i in range(len(right_keys))],
-        join_type="inner",
-        use_threads=False,
-    )
-    li = joined.column("lrow").to_numpy()
-    ri = joined.column("rrow").to_numpy()
-    order = np.lexsort((ri, li))  # deterministic: by left row, then right row
-    return li[order], ri[order]
+def _key_columns(table: pa.Table, keys: list[int], types: list[pa.DataType]) -> list[pa.Array]:
+    columns = []
+    for k, t in zip(keys, types, strict=True):
+        column = table.column(k)
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        columns.append(column if column.type == t else column.cast(t))
+    return columns
+
+
+def key_types(left: pa.Schema, right: pa.Schema, left_keys: list[int],
+              right_keys: list[int]) -> list[pa.DataType]:
+    """One type per key pair that both sides' key columns are cast to before hashing."""
+    return [_common_arrow(left.field(lk).type, right.field(rk).type)
+            for lk, rk in zip(left_keys, right_keys, strict=True)]
 
 
 def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if a == b:
+        return a
     if pa.types.is_integer(a) and pa.types.is_integer(b):
         return pa.int64()
     if pa.types.is_decimal(a) or pa.types.is_decimal(b):
@@ -75,7 +106,28 @@ def join_tables(
     out: pa.Schema,
     ctx: EvalContext,
 ) -> pa.Table:
-    li, ri = _matched_pairs(left, right, left_keys, right_keys)
+    """The whole join of two tables: build on ``right``, probe with ``left``."""
+    types = key_types(left.schema, right.schema, left_keys, right_keys)
+    build = BuildSide(right, right_keys, types)
+    result = probe_join(build, left, kind, left_keys, residual, out, ctx)
+    if kind in ("right", "full"):
+        result = pa.concat_tables([result, unmatched_build_rows(build, left.schema, out)])
+    return result
+
+
+def probe_join(
+    build: BuildSide,
+    left: pa.Table,
+    kind: str,
+    left_keys: list[int],
+    residual: Expr | None,
+    out: pa.Schema,
+    ctx: EvalContext,
+) -> pa.Table:
+    """The join's output for the probe rows ``left``; RIGHT/FULL joins also mark build rows
+    matched, and ``unmatched_build_rows`` adds the rest once every probe row has been seen."""
+    right = build.table
+    li, ri = build.pairs(left, left_keys)
     if residual is not None and len(li):
         pairs = _gather(left, right, li, ri, None)
         batch = pairs.combine_chunks().to_batches()
@@ -84,11 +136,13 @@ def join_tables(
                 zero_copy_only=False
             )
             li, ri = li[mask], ri[mask]
+    if kind in ("right", "full"):
+        build.matched[ri] = True
     if kind == "semi":
         keep = np.unique(li)
         return left.take(pa.array(keep)).rename_columns(out.names)
     if kind == "null_aware_anti":
-        return _null_aware_anti(left, right, left_keys, right_keys, li, out)
+        return _null_aware_anti(left, build, left_keys, li, out)
     if kind == "anti":
         mask = np.ones(left.num_rows, dtype=bool)
         mask[li] = False
@@ -97,19 +151,23 @@ def join_tables(
         unmatched = np.setdiff1d(np.arange(left.num_rows, dtype=np.int64), li)
         li = np.concatenate([li, unmatched])
         ri = np.concatenate([ri, np.full(len(unmatched), -1, dtype=np.int64)])
-    if kind in ("right", "full"):
-        unmatched = np.setdiff1d(np.arange(right.num_rows, dtype=np.int64), ri[ri >= 0])
-        li = np.concatenate([li, np.full(len(unmatched), -1, dtype=np.int64)])
-        ri = np.concatenate([ri, unmatched])
     return _gather(left, right, li, ri, out)
 
 
-def _null_aware_anti(left: pa.Table, right: pa.Table, left_keys: list[int],
-                     right_keys: list[int], matched_left: np.ndarray, out: pa.Schema) -> pa.Table:
+def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema) -> pa.Table:
+    """RIGHT/FULL joins: the build rows no probe row matched, padded with NULLs on the left."""
+    unmatched = np.nonzero(~build.matched)[0]
+    empty_left = left_schema.empty_table()
+    return _gather(empty_left, build.table, np.full(len(unmatched), -1, dtype=np.int64),
+                   unmatched, out)
+
+
+def _null_aware_anti(left: pa.Table, build: BuildSide, left_keys: list[int],
+                     matched_left: np.ndarray, out: pa.Schema) -> pa.Table:
     """``x NOT IN (subquery)``: UNKNOWN (so dropped) when x is NULL or the subquery has a NULL."""
-    if right.num_rows == 0:
+    if build.table.num_rows == 0:
         return left.rename_columns(out.names)
-    if any(right.column(k).null_count for k in right_keys):
+    if build.has_null_key:
         return left.slice(0, 0).rename_columns(out.names)
     mask = np.ones(left.num_rows, dtype=bool)
     mask[matched_left] = False
@@ -119,6 +177,9 @@ def _null_aware_anti(left: pa.Table, right: pa.Table, left_keys: list[int],
 
 
 def _take(table: pa.Table, idx: np.ndarray) -> list[pa.ChunkedArray | pa.Array]:
+    n = table.num_rows
+    if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and (np.diff(idx) == 1).all():
+        return list(table.columns)  # every row once, in order: nothing to gather
     if (idx < 0).any():
         indices = pa.array(np.where(idx < 0, 0, idx), mask=idx < 0)
     else:

@@ -20,7 +20,14 @@ from volley.runtime.evaluator import (
     evaluate_columns,
     evaluate_predicate,
 )
-from volley.runtime.join import join_tables
+from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accumulate
+from volley.runtime.join import (
+    BuildSide,
+    join_tables,
+    key_types,
+    probe_join,
+    unmatched_build_rows,
+)
 from volley.runtime.operator import Batches, BufferingOperator, Operator, to_batches
 from volley.runtime.sort import distinct_table, intersect_or_minus, rank_table, sort_table
 
@@ -111,7 +118,12 @@ class UnionAllOp(Operator):
 
 
 class AggregateOp(BufferingOperator):
-    """Batch mode: aggregate all input once, at the end."""
+    """Batch mode: one result at the end of the input.
+
+    COUNT/SUM/AVG/MIN/MAX over numeric columns fold each batch into per-group accumulators as it
+    arrives (``IncrementalAggregate``: memory per group, not per row); other aggregates buffer the
+    input and run one hash aggregate at the end.
+    """
 
     name = "HashAggregate"
 
@@ -119,8 +131,20 @@ class AggregateOp(BufferingOperator):
                  aggs: tuple[AggCall, ...], out: pa.Schema) -> None:
         super().__init__([in_schema])
         self._keys, self._aggs, self._out = group_keys, aggs, out
+        self._incremental = (
+            IncrementalAggregate(in_schema, group_keys, aggs, out)
+            if can_accumulate(in_schema, aggs) else None
+        )
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        if self._incremental is None:
+            return super().process(batch, port)
+        self._incremental.add(batch)
+        return []
 
     def finish(self) -> Batches:
+        if self._incremental is not None:
+            return to_batches(self._incremental.result())
         result = aggregate_table(self.table(), self._keys, self._aggs, self._out)
         self.release()
         return to_batches(result)
@@ -152,8 +176,13 @@ class StreamAggregateOp(Operator):
         self._state.restore(state)
 
 
-class JoinOp(BufferingOperator):
-    """Batch mode hash join of both buffered inputs."""
+class JoinOp(Operator):
+    """Batch mode hash join: hashes the right input, then streams the left input through it.
+
+    Left batches that arrive before the right input has ended wait; after that each left batch
+    is joined and emitted at once, so only the right (build) side is held in memory — put the
+    smaller table on the right. RIGHT and FULL joins emit the unmatched right rows at the end.
+    """
 
     name = "HashJoin"
     arity = 2
@@ -161,14 +190,44 @@ class JoinOp(BufferingOperator):
     def __init__(self, schemas: list[pa.Schema], kind: str, left_keys: list[int],
                  right_keys: list[int], residual: Expr | None, out: pa.Schema,
                  ctx: EvalContext) -> None:
-        super().__init__(schemas)
-        self._args = (kind, left_keys, right_keys, residual, out, ctx)
+        self._schemas = schemas
+        self._kind, self._left_keys, self._right_keys = kind, left_keys, right_keys
+        self._residual, self._out, self._ctx = residual, out, ctx
+        self._build_batches: list[pa.RecordBatch] = []
+        self._waiting: list[pa.RecordBatch] = []
+        self._build: BuildSide | None = None
+
+    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+        if port == 1:
+            if batch.num_rows:
+                self._build_batches.append(batch)
+            return []
+        if self._build is None:
+            self._waiting.append(batch)
+            return []
+        return self._probe(batch)
+
+    def end_input(self, port: int = 0) -> Batches:
+        if port != 1:
+            return []
+        right = pa.Table.from_batches(self._build_batches, schema=self._schemas[1])
+        self._build_batches = []
+        types = key_types(self._schemas[0], self._schemas[1], self._left_keys, self._right_keys)
+        self._build = BuildSide(right, self._right_keys, types)
+        waiting, self._waiting = self._waiting, []
+        return [b for batch in waiting for b in self._probe(batch)]
+
+    def _probe(self, batch: pa.RecordBatch) -> Batches:
+        assert self._build is not None
+        left = pa.Table.from_batches([batch], schema=self._schemas[0])
+        result = probe_join(self._build, left, self._kind, self._left_keys, self._residual,
+                            self._out, self._ctx)
+        return to_batches(result)
 
     def finish(self) -> Batches:
-        kind, lk, rk, residual, out, ctx = self._args
-        result = join_tables(self.table(0), self.table(1), kind, lk, rk, residual, out, ctx)
-        self.release()
-        return to_batches(result)
+        if self._kind in ("right", "full") and self._build is not None:
+            return to_batches(unmatched_build_rows(self._build, self._schemas[0], self._out))
+        return []
 
 
 class StreamInnerJoinOp(Operator):

@@ -175,7 +175,8 @@ def literal_type(node: exp.Literal) -> tuple[Any, DataType]:
     d = Decimal(text)
     digits = text.lstrip("+-").replace(".", "")
     scale = len(text.split(".")[1]) if "." in text else 0
-    precision = max(len(digits.lstrip("0")) or 1, scale)
+    # Calcite counts every digit written, leading zeros included: 0.908 is DECIMAL(4, 3).
+    precision = min(38, max(len(digits), scale, 1))
     return d, DecimalType(precision, scale, nullable=False)
 
 

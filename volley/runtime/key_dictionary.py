@@ -1,0 +1,225 @@
+"""Dense ids for key tuples: the hash table behind batch aggregation and hash joins.
+
+A ``KeyDictionary`` gives every distinct key tuple it sees an id 0, 1, 2, ... batch after batch
+(within a batch, new non-NULL keys in order of first appearance, then a new NULL key), and can look keys up without inserting them (the probe side of a
+join). Ids are what the numpy accumulators of an aggregation and the row lists of a join's build
+side are indexed by, so both stay vectorized: no Python per row.
+
+Two representations, chosen per key column:
+
+* **direct** — an integer column whose values span a small range maps ``value - base`` through a
+  slot array: one numpy gather per batch (DuckDB calls this a perfect hash);
+* **hashed** — any other column: Arrow hashes the batch (``dictionary_encode``) and its few
+  distinct values are matched against the dictionary so far with ``index_in``.
+
+Several key columns are folded pairwise: the ids of (k1..kn-1) and of kn form one int64 code,
+which a further dictionary numbers. NULL is a key like any other here (SQL GROUP BY puts NULLs in
+one group); a join asks ``lookup(..., null_matches=False)`` so NULL keys never match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: The largest value range a direct (slot array) column may span: 4M slots of int32, 16 MB.
+DIRECT_RANGE_LIMIT = 1 << 22
+ABSENT = -1
+
+
+class _ColumnDictionary:
+    """Ids for the values of one key column (NULL included, as its own id)."""
+
+    def __init__(self, arrow_type: pa.DataType) -> None:
+        self.type = arrow_type
+        self.size = 0
+        self._null_id = ABSENT
+        self._direct = pa.types.is_integer(arrow_type)
+        # direct: slots[value - base] = id, and the value of every id (for output)
+        self._base = 0
+        self._slots = np.empty(0, dtype=np.int32)
+        self._values = np.empty(0, dtype=np.int64)
+        # hashed: the distinct non-null values, in id order, with their ids
+        self._uniques: pa.Array = pa.array([], type=arrow_type)
+        self._unique_ids = np.empty(0, dtype=np.int64)
+
+    # -- encoding --------------------------------------------------------------------------------
+
+    def encode(self, column: pa.Array, insert: bool = True) -> np.ndarray:
+        """Ids of ``column``'s values (int64); new values get new ids when ``insert``, else -1."""
+        if self._direct:
+            ids = self._encode_direct(column, insert)
+            if ids is not None:
+                return ids
+            self._to_hashed()
+        return self._encode_hashed(column, insert)
+
+    def _null_key_id(self, insert: bool) -> int:
+        """The id of the NULL key (made when first seen and inserting; -1 if unknown)."""
+        if self._null_id == ABSENT and insert:
+            self._null_id = int(self._new_ids(1)[0])
+            if self._direct:
+                self._values = np.append(self._values, 0)  # a placeholder; values() masks it
+        return self._null_id
+
+    def _new_ids(self, n: int) -> np.ndarray:
+        ids = np.arange(self.size, self.size + n, dtype=np.int64)
+        self.size += n
+        return ids
+
+    def _encode_direct(self, column: pa.Array, insert: bool) -> np.ndarray | None:
+        """Slot-array ids, or None when the values' range is too wide for slots."""
+        has_nulls = column.null_count > 0
+        values = column.fill_null(0) if has_nulls else column
+        values = values.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        if len(values) == 0:
+            return np.empty(0, dtype=np.int64)
+        lo, hi = int(values.min()), int(values.max())
+        if not self._ensure_slots(lo, hi, insert):
+            if insert:
+                return None
+            ids = np.full(len(values), ABSENT, dtype=np.int64)
+            inside = (values >= self._base) & (values < self._base + len(self._slots))
+            ids[inside] = self._slots[values[inside] - self._base]
+        else:
+            offsets = values - self._base
+            if not insert:
+                inside = (offsets >= 0) & (offsets < len(self._slots))
+                ids = np.full(len(values), ABSENT, dtype=np.int64)
+                ids[inside] = self._slots[offsets[inside]]
+            else:
+                ids = self._slots[offsets].astype(np.int64)
+                unseen = ids == ABSENT
+                if has_nulls:
+                    unseen &= column.is_valid().to_numpy(zero_copy_only=False)
+                if unseen.any():
+                    fresh, first = np.unique(offsets[unseen], return_index=True)
+                    fresh = fresh[np.argsort(first, kind="stable")]  # order of first appearance
+                    new = self._new_ids(len(fresh))
+                    self._slots[fresh] = new
+                    self._values = np.concatenate([self._values, fresh + self._base])
+                    ids = self._slots[offsets].astype(np.int64)
+        if has_nulls:
+            ids[column.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
+        return ids
+
+    def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
+        """Make the slot array cover [lo, hi]; False when that range is too wide."""
+        if len(self._slots) == 0:
+            if hi - lo >= DIRECT_RANGE_LIMIT:
+                return False
+            if not insert:
+                return False
+            self._base, self._slots = lo, np.full(hi - lo + 1, ABSENT, dtype=np.int32)
+            return True
+        end = self._base + len(self._slots)
+        if lo >= self._base and hi < end:
+            return True
+        new_lo, new_hi = min(lo, self._base), max(hi, end - 1)
+        if new_hi - new_lo >= DIRECT_RANGE_LIMIT or not insert:
+            return False
+        slots = np.full(new_hi - new_lo + 1, ABSENT, dtype=np.int32)
+        slots[self._base - new_lo : self._base - new_lo + len(self._slots)] = self._slots
+        self._base, self._slots = new_lo, slots
+        return True
+
+    def _to_hashed(self) -> None:
+        """Leave slot arrays for hashing (the key range grew too wide); ids are kept."""
+        valid = np.ones(self.size, dtype=bool)
+        if self._null_id != ABSENT:
+            valid[self._null_id] = False
+        self._unique_ids = np.nonzero(valid)[0].astype(np.int64)
+        self._uniques = pa.array(self._values[valid]).cast(self.type)
+        self._direct = False
+        self._slots = np.empty(0, dtype=np.int32)
+
+    def _encode_hashed(self, column: pa.Array, insert: bool) -> np.ndarray:
+        encoded = pc.dictionary_encode(column)  # NULLs become null indices
+        batch_values = encoded.dictionary
+        found = pc.index_in(batch_values, value_set=self._uniques)
+        mapping = np.full(len(batch_values), ABSENT, dtype=np.int64)
+        known = found.is_valid()
+        if found.null_count < len(found):
+            positions = found.filter(known).to_numpy(zero_copy_only=False)
+            mapping[known.to_numpy(zero_copy_only=False)] = self._unique_ids[positions]
+        missing = mapping == ABSENT
+        if insert and missing.any():
+            new = self._new_ids(int(missing.sum()))
+            mapping[missing] = new
+            fresh = batch_values.filter(pa.array(missing))
+            self._uniques = pa.concat_arrays([self._uniques, fresh])
+            self._unique_ids = np.concatenate([self._unique_ids, new])
+        indices = encoded.indices
+        if not indices.null_count:
+            return mapping[indices.to_numpy(zero_copy_only=False)]
+        ids = np.append(mapping, ABSENT)[indices.fill_null(len(mapping)).to_numpy(zero_copy_only=False)]
+        ids[indices.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
+        return ids
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def values(self) -> pa.Array:
+        """The key value of every id, in id order (NULL for the null id)."""
+        if self._direct:
+            values = pa.array(self._values)
+            if self._null_id != ABSENT:
+                mask = np.zeros(self.size, dtype=bool)
+                mask[self._null_id] = True
+                values = pa.array(self._values, mask=mask)
+            return values.cast(self.type)
+        positions = np.full(self.size, -1, dtype=np.int64)
+        positions[self._unique_ids] = np.arange(len(self._unique_ids))
+        if len(self._uniques) == 0:
+            return pa.nulls(self.size, self.type)
+        missing = positions < 0  # the NULL key's id
+        indices = pa.array(np.maximum(positions, 0), mask=missing if missing.any() else None)
+        return self._uniques.take(indices)
+
+
+class KeyDictionary:
+    """Dense ids for the distinct tuples of one or more key columns; see the module docstring."""
+
+    def __init__(self, key_types: list[pa.DataType]) -> None:
+        self._columns = [_ColumnDictionary(t) for t in key_types]
+        # folding: a dictionary over (ids of the columns so far << 32 | the next column's id)
+        self._folds = [_ColumnDictionary(pa.int64()) for _ in key_types[1:]]
+
+    @property
+    def size(self) -> int:
+        return (self._folds[-1] if self._folds else self._columns[0]).size
+
+    def encode(self, columns: list[pa.Array], insert: bool = True) -> np.ndarray:
+        """Ids (int64) of the key tuples in ``columns``; -1 for unseen keys when not inserting."""
+        ids = self._columns[0].encode(columns[0], insert)
+        for i, column in enumerate(columns[1:]):
+            nxt = self._columns[i + 1].encode(column, insert)
+            absent = (ids == ABSENT) | (nxt == ABSENT)
+            codes = (np.maximum(ids, 0) << 32) | np.maximum(nxt, 0)
+            ids = self._folds[i].encode(pa.array(codes), insert)
+            if absent.any():
+                ids[absent] = ABSENT
+        return ids
+
+    def lookup(self, columns: list[pa.Array], null_matches: bool = True) -> np.ndarray:
+        """Ids of known key tuples, -1 for the rest (and for any NULL key unless it matches)."""
+        ids = self.encode(columns, insert=False)
+        if not null_matches:
+            for column in columns:
+                if column.null_count:
+                    ids[column.is_null().to_numpy(zero_copy_only=False)] = ABSENT
+        return ids
+
+    def key_columns(self) -> list[pa.Array]:
+        """The key values of every id, one array per key column, in id order."""
+        if not self._folds:
+            return [self._columns[0].values()]
+        ids = np.arange(self.size, dtype=np.int64)
+        per_column: list[np.ndarray] = []
+        for i in range(len(self._folds) - 1, -1, -1):
+            codes = self._folds[i].values().to_numpy(zero_copy_only=False)[ids]
+            per_column.append(codes & 0xFFFFFFFF)
+            ids = codes >> 32
+        per_column.append(ids)
+        per_column.reverse()
+        return [col.values().take(pa.array(i)) for col, i in zip(self._columns, per_column, strict=True)]
