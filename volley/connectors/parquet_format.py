@@ -42,8 +42,11 @@ class ParquetReader:
                 f"{self.schema.names}, got {available}; fix the table's schema"
             )
         with parquet:
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=self.schema.names):
-                yield cast_batch(batch, self._arrow_schema, path)
+            # Whole row groups decode fastest (columns in parallel); slicing them is free.
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group, columns=self.schema.names)
+                for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+                    yield cast_batch(batch, self._arrow_schema, path)
 
 
 def cast_batch(batch: pa.RecordBatch, target: pa.Schema, where: str) -> pa.RecordBatch:

@@ -1,7 +1,10 @@
 """The local runner: drives a job graph in this process.
 
 Sources are read round-robin, one element at a time, and every batch is pushed through the
-operators downstream of it before the next one is read. ``steps()`` is a generator that yields
+operators downstream of it before the next one is read. Each source runs a few elements ahead in
+a thread of its own (``SourcePrefetcher``): reading and decoding (pyarrow, which releases the GIL)
+overlap with the operators' work on the second core, while the order of elements stays exactly
+the one the sources produce and operators and UDFs still run on the caller's thread. ``steps()`` is a generator that yields
 after each source element, so ``collect()`` can hand out results of an unbounded job while it
 runs. Watermarks travel with the data: an operator with several inputs sees the minimum of its
 inputs' watermarks, and a source that ends advances its edges to the maximum watermark.
@@ -9,6 +12,8 @@ inputs' watermarks, and a source that ends advances its edges to the maximum wat
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +21,56 @@ import pyarrow as pa
 
 from volley.physical.job_graph import JobGraph, Vertex
 from volley.runtime.elements import MAX_WATERMARK, CheckpointBarrier, Watermark
+
+
+class SourcePrefetcher:
+    """Pulls a source iterator in a daemon thread, up to ``depth`` elements ahead of the runner.
+
+    ``next()`` returns the source's next element, None at its end, and re-raises (in the
+    runner's thread, with its original traceback) an exception the source raised. ``close()``
+    stops the thread at its next hand-over, so a cancelled or abandoned job does not leave a
+    reader running.
+    """
+
+    _END = object()
+    _POLL_SECONDS = 0.05
+
+    def __init__(self, iterator: Iterator[Any], name: str, depth: int = 2) -> None:
+        self._iterator = iterator
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._pull, name=f"volley-source-{name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _pull(self) -> None:
+        try:
+            for element in self._iterator:
+                if not self._hand_over(element):
+                    return
+            self._hand_over(self._END)
+        except BaseException as error:  # noqa: BLE001 - handed to the runner's thread
+            self._hand_over(error)
+
+    def _hand_over(self, item: Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=self._POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def next(self) -> Any:
+        item = self._queue.get()
+        if item is self._END:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._stopped.set()
 
 
 class RunContext:
@@ -43,22 +98,30 @@ class LocalRunner:
         operators = [v for v in self.graph.vertices if v.operator is not None]
         for v in operators:
             v.operator.open(self.context)  # type: ignore[union-attr]
+        prefetchers: list[SourcePrefetcher] = []
         try:
-            sources = [(v, v.source()) for v in self.graph.vertices if v.is_source]  # type: ignore[misc]
+            sources = []
+            for v in self.graph.vertices:
+                if v.is_source:
+                    prefetcher = SourcePrefetcher(v.source(), str(v.id))  # type: ignore[misc]
+                    prefetchers.append(prefetcher)
+                    sources.append((v, prefetcher))
             while sources and not self.cancelled:
                 still_running = []
-                for vertex, iterator in sources:
-                    element = next(iterator, None)
+                for vertex, prefetcher in sources:
+                    element = prefetcher.next()
                     if element is None:
                         self._watermark(vertex, MAX_WATERMARK.timestamp)
                         self._end(vertex)
                         continue
                     self._dispatch(vertex, element)
-                    still_running.append((vertex, iterator))
+                    still_running.append((vertex, prefetcher))
                     yield
                 sources = still_running
             yield
         finally:
+            for prefetcher in prefetchers:
+                prefetcher.close()
             for v in operators:
                 v.operator.close()  # type: ignore[union-attr]
 

@@ -41,6 +41,7 @@ class BuildSide:
         self.counts = np.bincount(ids, minlength=self.dictionary.size)
         self.starts = np.cumsum(self.counts) - self.counts
         self.unique = bool(len(self.counts) == 0 or self.counts.max() <= 1)
+        self.row_of_id = self.rows[self.starts] if self.unique else None
 
     def pairs(self, probe: pa.Table, keys: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """(probe row, build row) of every match, by probe row and then build row."""
@@ -53,10 +54,13 @@ class BuildSide:
             return empty, empty
         ids = self.dictionary.lookup(_key_columns(probe, keys, self.key_types), null_matches=False)
         hit = ids >= 0
-        probe_rows = np.nonzero(hit)[0]
-        ids = ids[hit]
-        if self.unique:
-            return probe_rows, self.rows[self.starts[ids]]
+        if hit.all():
+            probe_rows = np.arange(len(ids), dtype=np.int64)
+        else:
+            probe_rows = np.nonzero(hit)[0]
+            ids = ids[hit]
+        if self.row_of_id is not None:
+            return probe_rows, self.row_of_id[ids]
         counts = self.counts[ids]
         ends = np.cumsum(counts)
         within = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)

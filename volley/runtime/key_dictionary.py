@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: The largest value range a direct (slot array) column may span: 4M slots of int32, 16 MB.
+#: The largest value range a direct (slot array) column may span: 4M slots of int64, 32 MB.
 DIRECT_RANGE_LIMIT = 1 << 22
 ABSENT = -1
 
@@ -38,7 +38,7 @@ class _ColumnDictionary:
         self._direct = pa.types.is_integer(arrow_type)
         # direct: slots[value - base] = id, and the value of every id (for output)
         self._base = 0
-        self._slots = np.empty(0, dtype=np.int32)
+        self._slots = np.empty(0, dtype=np.int64)
         self._values = np.empty(0, dtype=np.int64)
         # hashed: the distinct non-null values, in id order, with their ids
         self._uniques: pa.Array = pa.array([], type=arrow_type)
@@ -82,14 +82,10 @@ class _ColumnDictionary:
             ids = np.full(len(values), ABSENT, dtype=np.int64)
             inside = (values >= self._base) & (values < self._base + len(self._slots))
             ids[inside] = self._slots[values[inside] - self._base]
-        else:
+        else:  # every value falls inside the slots
             offsets = values - self._base
-            if not insert:
-                inside = (offsets >= 0) & (offsets < len(self._slots))
-                ids = np.full(len(values), ABSENT, dtype=np.int64)
-                ids[inside] = self._slots[offsets[inside]]
-            else:
-                ids = self._slots[offsets].astype(np.int64)
+            ids = self._slots[offsets]
+            if insert:
                 unseen = ids == ABSENT
                 if has_nulls:
                     unseen &= column.is_valid().to_numpy(zero_copy_only=False)
@@ -99,7 +95,7 @@ class _ColumnDictionary:
                     new = self._new_ids(len(fresh))
                     self._slots[fresh] = new
                     self._values = np.concatenate([self._values, fresh + self._base])
-                    ids = self._slots[offsets].astype(np.int64)
+                    ids = self._slots[offsets]
         if has_nulls:
             ids[column.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
         return ids
@@ -111,7 +107,7 @@ class _ColumnDictionary:
                 return False
             if not insert:
                 return False
-            self._base, self._slots = lo, np.full(hi - lo + 1, ABSENT, dtype=np.int32)
+            self._base, self._slots = lo, np.full(hi - lo + 1, ABSENT, dtype=np.int64)
             return True
         end = self._base + len(self._slots)
         if lo >= self._base and hi < end:
@@ -119,7 +115,7 @@ class _ColumnDictionary:
         new_lo, new_hi = min(lo, self._base), max(hi, end - 1)
         if new_hi - new_lo >= DIRECT_RANGE_LIMIT or not insert:
             return False
-        slots = np.full(new_hi - new_lo + 1, ABSENT, dtype=np.int32)
+        slots = np.full(new_hi - new_lo + 1, ABSENT, dtype=np.int64)
         slots[self._base - new_lo : self._base - new_lo + len(self._slots)] = self._slots
         self._base, self._slots = new_lo, slots
         return True
@@ -132,7 +128,7 @@ class _ColumnDictionary:
         self._unique_ids = np.nonzero(valid)[0].astype(np.int64)
         self._uniques = pa.array(self._values[valid]).cast(self.type)
         self._direct = False
-        self._slots = np.empty(0, dtype=np.int32)
+        self._slots = np.empty(0, dtype=np.int64)
 
     def _encode_hashed(self, column: pa.Array, insert: bool) -> np.ndarray:
         encoded = pc.dictionary_encode(column)  # NULLs become null indices
