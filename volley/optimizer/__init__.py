@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
+from volley.optimizer.prune_join_output import prune_join_output
 from volley.optimizer.push_filter_into_join import push_filter_into_join
 from volley.plan import nodes as n
 
-RULES = (push_filter_into_join,)
+RULES = (push_filter_into_join, prune_join_output)
 
 
 def optimize(node: n.Node) -> n.Node:

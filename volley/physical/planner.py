@@ -69,6 +69,9 @@ class PhysicalPlanner:
             return self.graph.add(Vertex(self.graph.next_id(), node.describe(), source=factory,
                                          bounded=bounded))
         if isinstance(node, n.Project):
+            fused = self._join_with_projection(node, schema)
+            if fused is not None:
+                return fused
             changelog = self.streaming and node.input.changelog_mode() is not n.INSERT_ONLY
             op = ops.ProjectOp(node.exprs, schema, self.ctx, changelog=changelog)
             return self._vertex(node.describe(), op, [node.input])
@@ -129,7 +132,18 @@ class PhysicalPlanner:
             return self._vertex(node.describe(), op, [node.input])
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
-    def _join(self, node: n.Join, schema: pa.Schema) -> Vertex:
+    def _join_with_projection(self, node: n.Project, schema: pa.Schema) -> Vertex | None:
+        """A batch join that gathers only the columns a projection of plain references keeps."""
+        if self.streaming or not isinstance(node.input, n.Join):
+            return None
+        if not all(isinstance(e, InputRef) for e in node.exprs):
+            return None
+        select = tuple(e.index for e in node.exprs)  # type: ignore[attr-defined]
+        return self._join(node.input, schema, select, name=f"{node.input.describe()} -> "
+                                                           f"{node.describe()}")
+
+    def _join(self, node: n.Join, schema: pa.Schema, select: tuple[int, ...] | None = None,
+              name: str | None = None) -> Vertex:
         left_width = len(node.left.schema.fields)
         left_keys, right_keys, residual = split_equi_condition(node.condition, left_width)
         schemas = [node.left.schema.to_arrow_schema(), node.right.schema.to_arrow_schema()]
@@ -144,8 +158,9 @@ class PhysicalPlanner:
             op: ops.Operator = ops.StreamInnerJoinOp(schemas, left_keys, right_keys, residual,
                                                      schema, self.ctx)
         else:
-            op = ops.JoinOp(schemas, node.kind, left_keys, right_keys, residual, schema, self.ctx)
-        return self._vertex(node.describe(), op, [node.left, node.right])
+            op = ops.JoinOp(schemas, node.kind, left_keys, right_keys, residual, schema, self.ctx,
+                            select)
+        return self._vertex(name or node.describe(), op, [node.left, node.right])
 
     def _require_insert_only(self, node: n.Node, what: str) -> None:
         if node.changelog_mode() is not n.INSERT_ONLY:

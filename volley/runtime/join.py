@@ -9,6 +9,8 @@ before outer rows are padded with NULLs. NULL keys never match, as in SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -127,9 +129,11 @@ def probe_join(
     residual: Expr | None,
     out: pa.Schema,
     ctx: EvalContext,
+    select: Sequence[int] | None = None,
 ) -> pa.Table:
-    """The join's output for the probe rows ``left``; RIGHT/FULL joins also mark build rows
-    matched, and ``unmatched_build_rows`` adds the rest once every probe row has been seen."""
+    """The join's output for the probe rows ``left`` (only the columns in ``select``, if given,
+    and ``out`` is their schema); RIGHT/FULL joins also mark build rows matched, and
+    ``unmatched_build_rows`` adds the rest once every probe row has been seen."""
     right = build.table
     li, ri = build.pairs(left, left_keys)
     if residual is not None and len(li):
@@ -142,61 +146,68 @@ def probe_join(
             li, ri = li[mask], ri[mask]
     if kind in ("right", "full"):
         build.matched[ri] = True
-    if kind == "semi":
-        keep = np.unique(li)
-        return left.take(pa.array(keep)).rename_columns(out.names)
-    if kind == "null_aware_anti":
-        return _null_aware_anti(left, build, left_keys, li, out)
-    if kind == "anti":
-        mask = np.ones(left.num_rows, dtype=bool)
-        mask[li] = False
-        return left.filter(pa.array(mask)).rename_columns(out.names)
+    if kind in ("semi", "anti", "null_aware_anti"):
+        if kind == "semi":
+            kept = left.take(pa.array(np.unique(li)))
+        elif kind == "anti":
+            mask = np.ones(left.num_rows, dtype=bool)
+            mask[li] = False
+            kept = left.filter(pa.array(mask))
+        else:
+            kept = _null_aware_anti(left, build, left_keys, li)
+        return (kept if select is None else kept.select(list(select))).rename_columns(out.names)
     if kind in ("left", "full"):
         unmatched = np.setdiff1d(np.arange(left.num_rows, dtype=np.int64), li)
         li = np.concatenate([li, unmatched])
         ri = np.concatenate([ri, np.full(len(unmatched), -1, dtype=np.int64)])
-    return _gather(left, right, li, ri, out)
+    return _gather(left, right, li, ri, out, select)
 
 
-def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema) -> pa.Table:
+def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema,
+                         select: Sequence[int] | None = None) -> pa.Table:
     """RIGHT/FULL joins: the build rows no probe row matched, padded with NULLs on the left."""
     unmatched = np.nonzero(~build.matched)[0]
     empty_left = left_schema.empty_table()
     return _gather(empty_left, build.table, np.full(len(unmatched), -1, dtype=np.int64),
-                   unmatched, out)
+                   unmatched, out, select)
 
 
 def _null_aware_anti(left: pa.Table, build: BuildSide, left_keys: list[int],
-                     matched_left: np.ndarray, out: pa.Schema) -> pa.Table:
+                     matched_left: np.ndarray) -> pa.Table:
     """``x NOT IN (subquery)``: UNKNOWN (so dropped) when x is NULL or the subquery has a NULL."""
     if build.table.num_rows == 0:
-        return left.rename_columns(out.names)
+        return left
     if build.has_null_key:
-        return left.slice(0, 0).rename_columns(out.names)
+        return left.slice(0, 0)
     mask = np.ones(left.num_rows, dtype=bool)
     mask[matched_left] = False
     for k in left_keys:
         mask &= pc.is_valid(left.column(k)).to_numpy(zero_copy_only=False)
-    return left.filter(pa.array(mask)).rename_columns(out.names)
+    return left.filter(pa.array(mask))
 
 
-def _take(table: pa.Table, idx: np.ndarray) -> list[pa.ChunkedArray | pa.Array]:
-    n = table.num_rows
+def _taker(n: int, idx: np.ndarray) -> Callable[[pa.ChunkedArray], pa.ChunkedArray | pa.Array]:
+    """A gather of rows ``idx`` (-1: a NULL row) out of ``n``, to apply to columns of n rows."""
     if len(idx) == n and n and idx[0] == 0 and idx[-1] == n - 1 and (np.diff(idx) == 1).all():
-        return list(table.columns)  # every row once, in order: nothing to gather
-    if (idx < 0).any():
-        indices = pa.array(np.where(idx < 0, 0, idx), mask=idx < 0)
-    else:
-        indices = pa.array(idx)
-    if table.num_rows == 0:
-        return [pa.nulls(len(idx), c.type) for c in table.columns]
-    return [c.take(indices) for c in table.columns]
+        return lambda column: column  # every row once, in order: nothing to gather
+    if n == 0:
+        return lambda column: pa.nulls(len(idx), column.type)
+    missing = idx < 0
+    indices = pa.array(np.where(missing, 0, idx), mask=missing) if missing.any() else pa.array(idx)
+    return lambda column: column.take(indices)
 
 
 def _gather(
-    left: pa.Table, right: pa.Table, li: np.ndarray, ri: np.ndarray, out: pa.Schema | None
+    left: pa.Table, right: pa.Table, li: np.ndarray, ri: np.ndarray, out: pa.Schema | None,
+    select: Sequence[int] | None = None,
 ) -> pa.Table:
-    columns = _take(left, li) + _take(right, ri)
+    """Rows ``li`` of ``left`` beside rows ``ri`` of ``right``: all columns, or those in
+    ``select`` (positions in left + right), so that columns nobody reads are never gathered."""
+    width = left.num_columns
+    wanted = range(width + right.num_columns) if select is None else select
+    take_left, take_right = _taker(left.num_rows, li), _taker(right.num_rows, ri)
+    columns = [take_left(left.column(i)) if i < width else take_right(right.column(i - width))
+               for i in wanted]
     if out is None:
         names = [f"c{i}" for i in range(len(columns))]
         return pa.Table.from_arrays(columns, names=names)

@@ -189,8 +189,9 @@ class JoinOp(Operator):
 
     def __init__(self, schemas: list[pa.Schema], kind: str, left_keys: list[int],
                  right_keys: list[int], residual: Expr | None, out: pa.Schema,
-                 ctx: EvalContext) -> None:
+                 ctx: EvalContext, select: tuple[int, ...] | None = None) -> None:
         self._schemas = schemas
+        self._select = select  # the output columns (of left + right) to gather; None: all
         self._kind, self._left_keys, self._right_keys = kind, left_keys, right_keys
         self._residual, self._out, self._ctx = residual, out, ctx
         self._build_batches: list[pa.RecordBatch] = []
@@ -221,12 +222,13 @@ class JoinOp(Operator):
         assert self._build is not None
         left = pa.Table.from_batches([batch], schema=self._schemas[0])
         result = probe_join(self._build, left, self._kind, self._left_keys, self._residual,
-                            self._out, self._ctx)
+                            self._out, self._ctx, self._select)
         return to_batches(result)
 
     def finish(self) -> Batches:
         if self._kind in ("right", "full") and self._build is not None:
-            return to_batches(unmatched_build_rows(self._build, self._schemas[0], self._out))
+            return to_batches(unmatched_build_rows(self._build, self._schemas[0], self._out,
+                                                   self._select))
         return []
 
 
