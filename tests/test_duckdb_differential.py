@@ -65,6 +65,9 @@ QUERIES = [
     ("join_where", "SELECT e.name, d.budget FROM emp e, dept d WHERE e.dept = d.dept_id AND d.budget > 100"),
     ("join_extra_cond", "SELECT e.id, d.dname FROM emp e LEFT JOIN dept d ON e.dept = d.dept_id AND e.salary > 100"),
     ("join_agg", "SELECT d.dname, COUNT(*), SUM(e.salary) FROM emp e JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
+    ("left_join_agg", "SELECT d.dname, COUNT(*), AVG(e.salary), MAX(d.budget) FROM emp e LEFT JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
+    ("right_join_agg", "SELECT d.dname, COUNT(e.id), MIN(e.bonus) FROM emp e RIGHT JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
+    ("full_join_agg_two_keys", "SELECT e.dept, d.dname, COUNT(*) FROM emp e FULL JOIN dept d ON e.dept = d.dept_id GROUP BY e.dept, d.dname"),
     # set operations
     ("union_all", "SELECT k, v FROM a UNION ALL SELECT k, v FROM b"),
     ("union", "SELECT k, v FROM a UNION SELECT k, v FROM b"),

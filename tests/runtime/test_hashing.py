@@ -43,20 +43,31 @@ def range_limit(limit: int):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rows=KEY_ROWS, cuts=CUTS, limit=RANGE_LIMITS, two_keys=st.booleans())
-def test_key_dictionary_numbers_each_distinct_tuple_once(rows, cuts, limit, two_keys) -> None:
+@given(rows=KEY_ROWS, cuts=CUTS, limit=RANGE_LIMITS, two_keys=st.booleans(),
+       encoded=st.booleans())
+def test_key_dictionary_numbers_each_distinct_tuple_once(rows, cuts, limit, two_keys,
+                                                         encoded) -> None:
     with range_limit(limit):
-        _check_key_dictionary(rows, cuts, two_keys)
+        _check_key_dictionary(rows, cuts, two_keys, encoded)
 
 
-def _check_key_dictionary(rows, cuts, two_keys) -> None:
+def _check_key_dictionary(rows, cuts, two_keys, encoded) -> None:
+    """``encoded``: the string keys arrive dictionary-encoded over one shared dictionary (all
+    the rows' strings, duplicates included), as a join hands over a build-side column."""
     table = pa.table({"i": pa.array([r[0] for r in rows], pa.int64()),
                       "s": pa.array([r[1] for r in rows], pa.string())})
     names = ["i", "s"] if two_keys else ["i"]
     dictionary = KeyDictionary([table.schema.field(n).type for n in names])
+    shared = table.column("s").combine_chunks()
     ids: list[int] = []
+    start = 0
     for batch in _batches(table, cuts):
-        ids += dictionary.encode([batch.column(n) for n in names]).tolist()
+        columns = [batch.column(n) for n in names]
+        if encoded and two_keys:
+            rows_here = pa.array(range(start, start + batch.num_rows), pa.int32())
+            columns[1] = pa.DictionaryArray.from_arrays(rows_here, shared)
+        start += batch.num_rows
+        ids += dictionary.encode(columns).tolist()
     tuples = [tuple(r[: len(names)]) for r in rows]
     by_tuple: dict[tuple, int] = {}
     for t, i in zip(tuples, ids, strict=True):

@@ -18,6 +18,8 @@ from volley.plan import nodes as n
 from volley.plan.expressions import Call, Expr, InputRef
 from volley.runtime import operators as ops
 from volley.runtime.evaluator import EvalContext
+from volley.runtime.incremental_aggregate import can_accumulate
+from volley.runtime.join import ALL_COLUMNS, OutputColumns
 
 SourceFactory = Callable[[n.Scan], tuple[Callable[[], Iterator[pa.RecordBatch]], bool]]
 
@@ -86,6 +88,12 @@ class PhysicalPlanner:
                                                          schema)
             else:
                 op = ops.AggregateOp(in_schema, node.group_keys, node.aggs, schema)
+                encoded = self._encodable_group_keys(node)
+                if encoded:  # a join vertex of its own: its output suits only this consumer
+                    join = self._join_with_projection(node.input, in_schema, encoded)
+                    assert join is not None
+                    return self.graph.add(Vertex(self.graph.next_id(), node.describe(),
+                                                 operator=op, inputs=[(join.id, 0)]))
             return self._vertex(node.describe(), op, [node.input])
         if isinstance(node, n.Join):
             return self._join(node, schema)
@@ -132,17 +140,43 @@ class PhysicalPlanner:
             return self._vertex(node.describe(), op, [node.input])
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
-    def _join_with_projection(self, node: n.Project, schema: pa.Schema) -> Vertex | None:
-        """A batch join that gathers only the columns a projection of plain references keeps."""
+    def _join_with_projection(self, node: n.Project, schema: pa.Schema,
+                              encoded: frozenset[int] = frozenset()) -> Vertex | None:
+        """A batch join that gathers only the columns a projection of plain references keeps
+        (``encoded``: which of them may stay dictionary-encoded, see _encodable_group_keys)."""
         if self.streaming or not isinstance(node.input, n.Join):
             return None
         if not all(isinstance(e, InputRef) for e in node.exprs):
             return None
         select = tuple(e.index for e in node.exprs)  # type: ignore[attr-defined]
-        return self._join(node.input, schema, select, name=f"{node.input.describe()} -> "
-                                                           f"{node.describe()}")
+        columns = OutputColumns(select, encoded)
+        return self._join(node.input, schema, columns, name=f"{node.input.describe()} -> "
+                                                            f"{node.describe()}")
 
-    def _join(self, node: n.Join, schema: pa.Schema, select: tuple[int, ...] | None = None,
+    def _encodable_group_keys(self, node: n.Aggregate) -> frozenset[int]:
+        """Let a batch join feeding this aggregation hand over the build side's non-integer
+        group-key columns dictionary-encoded (no copy; the grouping hashes each build row once).
+        Only for the incremental aggregate, which accepts such columns."""
+        project = node.input
+        if self.streaming or not isinstance(project, n.Project):
+            return frozenset()
+        join = project.input
+        if not isinstance(join, n.Join) or join.kind in ("semi", "anti", "null_aware_anti"):
+            return frozenset()
+        if not can_accumulate(project.schema.to_arrow_schema(), node.aggs):
+            return frozenset()
+        left_width = len(join.left.schema.fields)
+        args = {a.arg for a in node.aggs}
+        encodable = set()
+        for key in node.group_keys:
+            expr = project.exprs[key]
+            if key in args or not isinstance(expr, InputRef) or expr.index < left_width:
+                continue
+            if not pa.types.is_integer(expr.type.to_arrow()):
+                encodable.add(key)
+        return frozenset(encodable)
+
+    def _join(self, node: n.Join, schema: pa.Schema, columns: OutputColumns = ALL_COLUMNS,
               name: str | None = None) -> Vertex:
         left_width = len(node.left.schema.fields)
         left_keys, right_keys, residual = split_equi_condition(node.condition, left_width)
@@ -159,7 +193,7 @@ class PhysicalPlanner:
                                                      schema, self.ctx)
         else:
             op = ops.JoinOp(schemas, node.kind, left_keys, right_keys, residual, schema, self.ctx,
-                            select)
+                            columns)
         return self._vertex(name or node.describe(), op, [node.left, node.right])
 
     def _require_insert_only(self, node: n.Node, what: str) -> None:

@@ -9,7 +9,8 @@ before outer rows are padded with NULLs. NULL keys never match, as in SQL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,19 @@ import pyarrow.compute as pc
 from volley.plan.expressions import Expr
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
 from volley.runtime.key_dictionary import KeyDictionary
+
+
+@dataclass(frozen=True)
+class OutputColumns:
+    """The columns a join emits: positions in left + right (``select``; None: all of them), and
+    which of those (indices into ``select``) may stay dictionary-encoded over the build side's
+    column — set by the planner only for group keys of an aggregation that reads them next."""
+
+    select: tuple[int, ...] | None = None
+    encoded: frozenset[int] = frozenset()
+
+
+ALL_COLUMNS = OutputColumns()
 
 
 class BuildSide:
@@ -129,10 +143,10 @@ def probe_join(
     residual: Expr | None,
     out: pa.Schema,
     ctx: EvalContext,
-    select: Sequence[int] | None = None,
+    columns: OutputColumns = ALL_COLUMNS,
 ) -> pa.Table:
-    """The join's output for the probe rows ``left`` (only the columns in ``select``, if given,
-    and ``out`` is their schema); RIGHT/FULL joins also mark build rows matched, and
+    """The join's output for the probe rows ``left`` (the ``columns`` asked for; ``out`` is
+    their schema); RIGHT/FULL joins also mark build rows matched, and
     ``unmatched_build_rows`` adds the rest once every probe row has been seen."""
     right = build.table
     li, ri = build.pairs(left, left_keys)
@@ -155,21 +169,23 @@ def probe_join(
             kept = left.filter(pa.array(mask))
         else:
             kept = _null_aware_anti(left, build, left_keys, li)
-        return (kept if select is None else kept.select(list(select))).rename_columns(out.names)
+        if columns.select is not None:
+            kept = kept.select(list(columns.select))
+        return kept.rename_columns(out.names)
     if kind in ("left", "full"):
         unmatched = np.setdiff1d(np.arange(left.num_rows, dtype=np.int64), li)
         li = np.concatenate([li, unmatched])
         ri = np.concatenate([ri, np.full(len(unmatched), -1, dtype=np.int64)])
-    return _gather(left, right, li, ri, out, select)
+    return _gather(left, right, li, ri, out, columns)
 
 
 def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema,
-                         select: Sequence[int] | None = None) -> pa.Table:
+                         columns: OutputColumns = ALL_COLUMNS) -> pa.Table:
     """RIGHT/FULL joins: the build rows no probe row matched, padded with NULLs on the left."""
     unmatched = np.nonzero(~build.matched)[0]
     empty_left = left_schema.empty_table()
     return _gather(empty_left, build.table, np.full(len(unmatched), -1, dtype=np.int64),
-                   unmatched, out, select)
+                   unmatched, out, columns)
 
 
 def _null_aware_anti(left: pa.Table, build: BuildSide, left_keys: list[int],
@@ -199,19 +215,33 @@ def _taker(n: int, idx: np.ndarray) -> Callable[[pa.ChunkedArray], pa.ChunkedArr
 
 def _gather(
     left: pa.Table, right: pa.Table, li: np.ndarray, ri: np.ndarray, out: pa.Schema | None,
-    select: Sequence[int] | None = None,
+    columns: OutputColumns = ALL_COLUMNS,
 ) -> pa.Table:
-    """Rows ``li`` of ``left`` beside rows ``ri`` of ``right``: all columns, or those in
-    ``select`` (positions in left + right), so that columns nobody reads are never gathered."""
+    """Rows ``li`` of ``left`` beside rows ``ri`` of ``right``: the columns ``columns`` asks
+    for, so that columns nobody reads are never gathered."""
     width = left.num_columns
-    wanted = range(width + right.num_columns) if select is None else select
+    wanted = range(width + right.num_columns) if columns.select is None else columns.select
     take_left, take_right = _taker(left.num_rows, li), _taker(right.num_rows, ri)
-    columns = [take_left(left.column(i)) if i < width else take_right(right.column(i - width))
-               for i in wanted]
+    gathered = []
+    for position, i in enumerate(wanted):
+        if i < width:
+            gathered.append(take_left(left.column(i)))
+        elif position in columns.encoded and right.num_rows:
+            gathered.append(_encoded(right.column(i - width), ri))
+        else:
+            gathered.append(take_right(right.column(i - width)))
     if out is None:
-        names = [f"c{i}" for i in range(len(columns))]
-        return pa.Table.from_arrays(columns, names=names)
-    return pa.Table.from_arrays(
-        [c.cast(f.type) if c.type != f.type else c for c, f in zip(columns, out, strict=True)],
-        schema=out,
-    )
+        return pa.Table.from_arrays(gathered, names=[f"c{i}" for i in range(len(gathered))])
+    arrays = [c if c.type == f.type or pa.types.is_dictionary(c.type) else c.cast(f.type)
+              for c, f in zip(gathered, out, strict=True)]
+    return pa.Table.from_arrays(arrays, names=out.names)
+
+
+def _encoded(column: pa.ChunkedArray, rows: np.ndarray) -> pa.DictionaryArray:
+    """Rows ``rows`` (-1: NULL) of a build-side column as a dictionary array over the column
+    itself: no values are copied, and a grouping downstream maps build rows to groups once."""
+    dictionary = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    missing = rows < 0
+    indices = pa.array(np.where(missing, 0, rows).astype(np.int32),
+                       mask=missing if missing.any() else None)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)

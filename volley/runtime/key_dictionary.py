@@ -28,6 +28,13 @@ DIRECT_RANGE_LIMIT = 1 << 22
 ABSENT = -1
 
 
+def _same_array(a: pa.Array, b: pa.Array) -> bool:
+    """Whether ``a`` and ``b`` view the same memory (``a`` is held, so it cannot be reused)."""
+    return (len(a) == len(b) and a.offset == b.offset
+            and [x.address if x else 0 for x in a.buffers()]
+            == [x.address if x else 0 for x in b.buffers()])
+
+
 class _ColumnDictionary:
     """Ids for the values of one key column (NULL included, as its own id)."""
 
@@ -43,6 +50,8 @@ class _ColumnDictionary:
         # hashed: the distinct non-null values, in id order, with their ids
         self._uniques: pa.Array = pa.array([], type=arrow_type)
         self._unique_ids = np.empty(0, dtype=np.int64)
+        # the last dictionary seen on a dictionary-encoded input, and its positions' ids
+        self._dictionary: tuple[pa.Array, np.ndarray] | None = None
 
     # -- encoding --------------------------------------------------------------------------------
 
@@ -131,6 +140,35 @@ class _ColumnDictionary:
         self._slots = np.empty(0, dtype=np.int64)
 
     def _encode_hashed(self, column: pa.Array, insert: bool) -> np.ndarray:
+        if pa.types.is_dictionary(column.type):
+            return self._encode_dictionary(column, insert)
+        return self._encode_plain(column, insert)
+
+    def _encode_dictionary(self, column: pa.DictionaryArray, insert: bool) -> np.ndarray:
+        """A dictionary-encoded column (a join's build-side column, say): its dictionary
+        positions are mapped to ids once and remembered while later batches share the same
+        dictionary, so a batch costs one gather instead of hashing its values."""
+        dictionary = column.dictionary
+        if self._dictionary is None or not _same_array(self._dictionary[0], dictionary):
+            self._dictionary = (dictionary, np.full(len(dictionary), ABSENT, dtype=np.int64))
+        mapping = self._dictionary[1]
+        indices = column.indices
+        has_nulls = indices.null_count > 0
+        positions = (indices.fill_null(0) if has_nulls else indices).to_numpy(zero_copy_only=False)
+        ids = mapping[positions]
+        unseen = ids == ABSENT
+        if has_nulls:
+            unseen &= indices.is_valid().to_numpy(zero_copy_only=False)
+        if unseen.any():
+            fresh, first = np.unique(positions[unseen], return_index=True)
+            fresh = fresh[np.argsort(first, kind="stable")]
+            mapping[fresh] = self._encode_plain(dictionary.take(pa.array(fresh)), insert)
+            ids = mapping[positions]
+        if has_nulls:
+            ids[indices.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
+        return ids
+
+    def _encode_plain(self, column: pa.Array, insert: bool) -> np.ndarray:
         encoded = pc.dictionary_encode(column)  # NULLs become null indices
         batch_values = encoded.dictionary
         found = pc.index_in(batch_values, value_set=self._uniques)

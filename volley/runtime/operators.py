@@ -22,7 +22,9 @@ from volley.runtime.evaluator import (
 )
 from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accumulate
 from volley.runtime.join import (
+    ALL_COLUMNS,
     BuildSide,
+    OutputColumns,
     join_tables,
     key_types,
     probe_join,
@@ -189,9 +191,9 @@ class JoinOp(Operator):
 
     def __init__(self, schemas: list[pa.Schema], kind: str, left_keys: list[int],
                  right_keys: list[int], residual: Expr | None, out: pa.Schema,
-                 ctx: EvalContext, select: tuple[int, ...] | None = None) -> None:
+                 ctx: EvalContext, columns: OutputColumns = ALL_COLUMNS) -> None:
         self._schemas = schemas
-        self._select = select  # the output columns (of left + right) to gather; None: all
+        self._columns = columns
         self._kind, self._left_keys, self._right_keys = kind, left_keys, right_keys
         self._residual, self._out, self._ctx = residual, out, ctx
         self._build_batches: list[pa.RecordBatch] = []
@@ -222,13 +224,13 @@ class JoinOp(Operator):
         assert self._build is not None
         left = pa.Table.from_batches([batch], schema=self._schemas[0])
         result = probe_join(self._build, left, self._kind, self._left_keys, self._residual,
-                            self._out, self._ctx, self._select)
+                            self._out, self._ctx, self._columns)
         return to_batches(result)
 
     def finish(self) -> Batches:
         if self._kind in ("right", "full") and self._build is not None:
             return to_batches(unmatched_build_rows(self._build, self._schemas[0], self._out,
-                                                   self._select))
+                                                   self._columns))
         return []
 
 
