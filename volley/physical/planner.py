@@ -26,10 +26,12 @@ SourceFactory = Callable[[n.Scan], tuple[Callable[[], Iterator[pa.RecordBatch]],
 
 class PhysicalPlanner:
     def __init__(self, streaming: bool, ctx: EvalContext, create_source: SourceFactory,
-                 batch_rows: int = 65_536) -> None:
+                 batch_rows: int = 1 << 20) -> None:
         self.streaming = streaming
         self.ctx = ctx
         self.create_source = create_source
+        # In-memory tables (VALUES, from_pandas, from_arrow) are already in memory, so they are
+        # handed out in large slices: fewer, bigger batches cost less per row downstream.
         self.batch_rows = batch_rows
         self.graph = JobGraph("job")
         self._memo: dict[int, Vertex] = {}
