@@ -347,3 +347,11 @@ def test_expression_errors() -> None:
         parse_expression("a, b")
     with pytest.raises(SqlParseError, match="column 4: expected an expression after '>'"):
         parse_expression("a >")
+
+
+def test_create_temporary_table_without_if_not_exists() -> None:
+    """``TABLE`` after ``TEMPORARY`` is the statement's word, not a table-function argument."""
+    stmt = parse_statement("CREATE TEMPORARY TABLE sink (auction BIGINT) WITH ('connector' = 'blackhole')")
+    assert isinstance(stmt, CreateTable)
+    assert (stmt.name, stmt.temporary) == ("sink", True)
+    assert [c.name for c in stmt.table.columns] == ["auction"]

@@ -130,8 +130,13 @@ class FlinkParser(BaseParser):
         """``TABLE t [PARTITION BY k | PARTITION BY (k1, k2)]`` as an argument -> ``exp.Table``.
 
         ``PARTITION BY`` (session windows) lands in the table's ``partition`` arg as
-        ``Partition(expressions=[Column, ...])``. ``TABLE(f(...))`` stays a function call.
+        ``Partition(expressions=[Column, ...])``. ``TABLE(f(...))`` stays a function call. In
+        ``CREATE TEMPORARY TABLE`` the word is the statement's, not an argument.
         """
+        before = self._tokens[self._index - 2] if self._index >= 2 else None
+        if before is not None and before.text.upper() == "TEMPORARY":
+            self._retreat(self._index - 1)
+            return None
         if self._curr and self._curr.token_type == TokenType.L_PAREN:
             self._retreat(self._index - 1)
             return self._parse_function(optional_parens=False)
