@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(names), help=f"subset of {', '.join(names)}")
     parser.add_argument("--engines", default="volley,pyflink,duckdb,floor")
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
+    parser.add_argument("--pyflink-repeat", type=int, default=None,
+                        help="runs for PyFlink (default: --repeat); each costs seconds to minutes")
     parser.add_argument("--quick", action="store_true", help="tiny inputs (smoke test)")
     parser.add_argument("--pyflink", default=DEFAULT_PYFLINK, help="python of a PyFlink venv")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per process")
@@ -125,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             missing = PYFLINK_HOWTO if engine == "pyflink" and not pyflink_present else None
             by_engine[engine] = EngineFigures(engine, [], missing)
-        for repeat in range(args.repeat):
+        pyflink_repeat = args.repeat if args.pyflink_repeat is None else args.pyflink_repeat
+        for repeat in range(max(args.repeat, pyflink_repeat)):
             for figures in by_engine.values():
-                if figures.missing:
+                runs = pyflink_repeat if figures.engine == "pyflink" else args.repeat
+                if figures.missing or repeat >= runs:
                     continue
                 m = run_once(case, figures.engine, params, args)
                 figures.runs.append(m)
@@ -142,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Generated {dt.datetime.now().isoformat(timespec='minutes')} by "
         f"`python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`; "
-        f"median of {args.repeat} run(s) per engine, each a fresh process, engines interleaved.",
+        f"median of {args.repeat} run(s) per engine"
+        + (f" ({args.pyflink_repeat} for PyFlink)" if args.pyflink_repeat is not None else "")
+        + ", each a fresh process, engines interleaved.",
         "",
         *versions(pyflink_present, args.pyflink),
         "",
