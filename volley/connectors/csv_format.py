@@ -9,7 +9,7 @@ row not yet emitted, which names the line or skips the row.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -41,7 +41,16 @@ class CsvReader:
         self._arrow_schema = schema.to_arrow_schema()
         self._text_columns = [i for i, f in enumerate(schema.fields) if _needs_finish(f, settings)]
 
-    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
+        """Batches of the columns ``columns``; pyarrow skips converting the others."""
+        wanted = list(range(len(self.schema.fields))) if columns is None else list(columns)
+        positions = list(dict.fromkeys(wanted))  # what is read: each column once
+        reorder = None if positions == wanted else [positions.index(i) for i in wanted]
+
+        def project(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                yield batch if columns is None else batch.select(wanted)
+
         emitted = 0
         skipped_fast = 0
 
@@ -51,28 +60,31 @@ class CsvReader:
             return "skip"
 
         try:  # open_csv reads the first block, so it can fail too
-            reader = self._open(path, on_invalid if self.settings.ignore_parse_errors else None)
+            reader = self._open(path, on_invalid if self.settings.ignore_parse_errors else None,
+                                positions)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            yield from tolerant_batches(path, self.schema, self.settings, 0, self._count)
+            yield from project(tolerant_batches(path, self.schema, self.settings, 0, self._count))
             return
         while True:
             try:
-                batch = self._finish(reader.read_next_batch())
+                batch = self._finish(reader.read_next_batch(), positions)
             except StopIteration:
                 break
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 reader.close()
-                yield from tolerant_batches(path, self.schema, self.settings, emitted, self._count)
+                yield from project(
+                    tolerant_batches(path, self.schema, self.settings, emitted, self._count)
+                )
                 return
             emitted += batch.num_rows
-            yield batch
+            yield batch if reorder is None else batch.select(reorder)
         self.skipped_rows += skipped_fast
 
     def _count(self, n: int) -> None:
         self.skipped_rows += n
 
     def _open(
-        self, path: str, on_invalid: Callable[[object], str] | None
+        self, path: str, on_invalid: Callable[[object], str] | None, positions: list[int]
     ) -> pacsv.CSVStreamingReader:
         s = self.settings
         types = {
@@ -105,19 +117,24 @@ class CsvReader:
                 false_values=FALSE_VALUES,
                 strings_can_be_null=s.null_literal == "",
                 quoted_strings_can_be_null=False,
+                include_columns=[self.schema.names[i] for i in positions],
             ),
         )
 
-    def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Convert the columns pyarrow read as text; raises ArrowInvalid on a bad value."""
-        if not self._text_columns:
+    def _finish(self, batch: pa.RecordBatch, positions: list[int]) -> pa.RecordBatch:
+        """Convert the columns pyarrow read as text; raises ArrowInvalid on a bad value.
+
+        ``batch`` holds the schema's columns ``positions``, in that order."""
+        text = [(j, i) for j, i in enumerate(positions) if i in self._text_columns]
+        if not text:
             return batch
         arrays = list(batch.columns)
-        for i in self._text_columns:
+        for j, i in text:
             data_type = self.schema.fields[i].data_type
-            strings = apply_nulls(arrays[i], data_type, self.settings)
-            arrays[i] = parse_strings(strings, data_type, self.settings)
-        return pa.RecordBatch.from_arrays(arrays, schema=self._arrow_schema)
+            strings = apply_nulls(arrays[j], data_type, self.settings)
+            arrays[j] = parse_strings(strings, data_type, self.settings)
+        schema = pa.schema([self._arrow_schema.field(i) for i in positions])
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _needs_finish(field, settings: CsvSettings) -> bool:

@@ -7,7 +7,7 @@ else about formats.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO, Protocol
 
 import pyarrow as pa
@@ -28,7 +28,10 @@ FORMATS = ("csv", "json", "parquet")
 class FormatReader(Protocol):
     skipped_rows: int
 
-    def read(self, path: str) -> Iterator[pa.RecordBatch]: ...
+    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
+        """The file's rows as batches of the schema's columns ``columns`` (None: all of them);
+        a format that can skip the other columns while decoding should."""
+        ...
 
 
 class FormatWriter(Protocol):

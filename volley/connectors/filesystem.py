@@ -81,8 +81,7 @@ class FileSystemSource(TableSource):
                 "or a directory; check the 'path' option"
             )
         for file in list_files(self.path):
-            for batch in self._reader.read(file):
-                yield batch if columns is None else batch.select(list(columns))
+            yield from self._reader.read(file, columns)
 
     def projected_schema(self, columns: Sequence[int]) -> RowType:
         fields: tuple[RowField, ...] = tuple(self.spec.schema.fields[i] for i in columns)

@@ -10,7 +10,7 @@ chunks of lines and bisects a failing chunk to find the line, then raises or ski
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +88,11 @@ class JsonReader:
         )
         self._python_only = any(_has_map(f.data_type) for f in schema.fields)
 
-    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
+        for batch in self._read_all(path):
+            yield batch if columns is None else batch.select(list(columns))
+
+    def _read_all(self, path: str) -> Iterator[pa.RecordBatch]:
         if self._python_only:
             yield from self._slow(path, 0)
             return

@@ -7,7 +7,7 @@ cast is an error naming the column and both types.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -26,7 +26,7 @@ class ParquetReader:
         self.skipped_rows = 0
         self._arrow_schema = schema.to_arrow_schema()
 
-    def read(self, path: str) -> Iterator[pa.RecordBatch]:
+    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
         try:
             parquet = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as e:
@@ -41,12 +41,14 @@ class ParquetReader:
                 f"parquet file {path!r} has no column {missing[0]!r}; expected the columns "
                 f"{self.schema.names}, got {available}; fix the table's schema"
             )
+        names = self.schema.names if columns is None else [self.schema.names[i] for i in columns]
+        target = pa.schema([self._arrow_schema.field(n) for n in names])
         with parquet:
             # Whole row groups decode fastest (columns in parallel); slicing them is free.
             for group in range(parquet.num_row_groups):
-                table = parquet.read_row_group(group, columns=self.schema.names)
+                table = parquet.read_row_group(group, columns=names)
                 for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-                    yield cast_batch(batch, self._arrow_schema, path)
+                    yield cast_batch(batch, target, path)
 
 
 def cast_batch(batch: pa.RecordBatch, target: pa.Schema, where: str) -> pa.RecordBatch:
