@@ -11,9 +11,9 @@ vectorized (numpy / pyarrow, no per-event Python loop) re-implementation, not a 
   1000 with their own counters, so person ``1000 + n // 50`` and auction
   ``1000 + 3 * (n // 50) + (n % 50 - 1)``.
 * Event time is ``BASE_TIME`` (2015-07-15 00:00:00 UTC) plus ``n * 10`` microseconds (100,000
-  events per second), truncated to the millisecond the TIMESTAMP(3) columns hold. Timestamps are
-  therefore non-decreasing in event order across the three files (100 consecutive events share a
-  millisecond), never decreasing.
+  events per second), truncated to the millisecond the TIMESTAMP(3) columns hold. Timestamps
+  therefore never decrease in event order across the three files, but they do not strictly
+  increase: 100 consecutive events share a millisecond.
 * A bid's auction is, with probability 1/2 (Nexmark's hotAuctionRatio 2), the "hot" auction of the
   moment (the newest auction whose base-0 id is a multiple of 100), otherwise a uniformly random one
   of the 101 newest auctions (100 in flight). Its bidder is, with probability 3/4
@@ -39,7 +39,7 @@ vectorized (numpy / pyarrow, no per-event Python loop) re-implementation, not a 
   8 bytes per number or timestamp plus the length of the strings (for a bid only its four fixed
   fields, 32 bytes, so a bid's ``extra`` averages 68 characters). The CSV rows come out somewhat
   larger than those nominal sizes (the text timestamps are 23 bytes, and a bid carries its channel
-  and url): about 215 bytes per person row, 525 per auction row and 190 per bid row.
+  and url): about 220 bytes per person row, 525 per auction row and 187 per bid row.
 
 Files: ``person.csv``, ``auction.csv``, ``bid.csv``, comma-separated, no header, no quoting (the
 generated strings never contain a comma, quote or line break; pyarrow's writer would refuse
@@ -65,7 +65,7 @@ import pyarrow.csv as pacsv
 # --- The model -------------------------------------------------------------------------------
 
 #: Event time of event 0, and the event-time step between consecutive events.
-BASE_TIME = _dt.datetime(2015, 7, 15, tzinfo=_dt.timezone.utc)
+BASE_TIME = _dt.datetime(2015, 7, 15, tzinfo=_dt.UTC)
 BASE_EPOCH_MS = int(BASE_TIME.timestamp() * 1000)
 INTER_EVENT_DELAY_US = 10
 
@@ -155,12 +155,20 @@ ARROW_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def column_list(kind: str, quote: str = "`") -> str:
-    """```name` TYPE, ...`` of a file's columns (Flink SQL; ``quote='"'`` for DuckDB and others).
+def column_list(kind: str) -> str:
+    """The file's columns as ``name TYPE, ...`` with back-quoted names, for Flink SQL DDL.
 
     Names are quoted because ``dateTime`` is a reserved word in Flink 2.x SQL.
     """
-    return ", ".join(f"{quote}{name}{quote} {sql}" for name, sql in COLUMNS[kind])
+    return ", ".join(f"`{name}` {sql}" for name, sql in COLUMNS[kind])
+
+
+_DUCKDB_TYPES = {"BIGINT": "BIGINT", "VARCHAR": "VARCHAR", "TIMESTAMP(3)": "TIMESTAMP"}
+
+
+def duckdb_columns(kind: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) per column of a file, for ``read_csv(..., columns = {...})``."""
+    return [(name, _DUCKDB_TYPES[sql]) for name, sql in COLUMNS[kind]]
 
 
 def ddl(kind: str, table_name: str, path: str | Path, watermark: bool = True) -> str:
@@ -169,7 +177,7 @@ def ddl(kind: str, table_name: str, path: str | Path, watermark: bool = True) ->
     With ``watermark`` the table declares ``WATERMARK FOR dateTime AS dateTime - INTERVAL '4'
     SECOND``, as Nexmark's Flink DDL does (dateTime becomes the rowtime attribute).
     """
-    lines = [f"    {column}" for column in column_list(kind).split(", ")]
+    lines = [f"    `{name}` {sql}" for name, sql in COLUMNS[kind]]
     if watermark:
         lines.append("    WATERMARK FOR `dateTime` AS `dateTime` - INTERVAL '4' SECOND")
     quoted = str(path).replace("'", "''")
@@ -197,33 +205,39 @@ QUERIES: dict[str, str] = {
     "q2": "SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
 }
 
-#: Column list of a blackhole sink for each query, with the exact result types. In q1 the literal
-#: 0.908 is DECIMAL(3, 3) and BIGINT is DECIMAL(19, 0); their product is DECIMAL(23, 3) in Flink
-#: (precision p1 + p2 + 1, scale s1 + s2), in Volley, and in pyarrow.
+#: Column list of a blackhole sink for each query, with the exact result types of Flink 2.3. In q1
+#: Flink types the literal 0.908 as DECIMAL(4, 3) (as it types 0.5 as DECIMAL(2, 1)) and BIGINT
+#: as DECIMAL(19, 0), so ``0.908 * price`` is DECIMAL(24, 3) (precision p1 + p2 + 1, scale
+#: s1 + s2). Volley types them the same way (DuckDB says DECIMAL(23, 3), the same values).
+#: ``dateTime`` is back-quoted because it is a reserved word in Flink 2.x SQL.
 SINK_COLUMNS: dict[str, str] = {
     "q0": (
         "auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR, "
         "`dateTime` TIMESTAMP(3), extra VARCHAR"
     ),
     "q1": (
-        "auction BIGINT, bidder BIGINT, price DECIMAL(23, 3), `dateTime` TIMESTAMP(3), extra VARCHAR"
+        "auction BIGINT, bidder BIGINT, price DECIMAL(24, 3), `dateTime` TIMESTAMP(3), extra VARCHAR"
     ),
     "q2": "auction BIGINT, price BIGINT",
 }
 
-_Q1_RATE = pa.scalar(Decimal("0.908"), pa.decimal128(3, 3))
+#: 0.908 typed as Flink types the literal, DECIMAL(4, 3), so the product is Flink's DECIMAL(24, 3).
+_Q1_RATE = pa.scalar(Decimal("0.908"), pa.decimal128(4, 3))
 
 
 def floor_query(name: str, bid_table: pa.Table) -> pa.Table:
     """Query ``name`` hand-written with pyarrow.compute over a bid table (no engine): the floor.
 
     q1 is computed exactly in decimal, like the engines: price is cast to DECIMAL(19, 0) and
-    multiplied by the DECIMAL(3, 3) literal 0.908, giving DECIMAL(23, 3) (no float rounding). q2's
+    multiplied by 0.908 as a DECIMAL(4, 3), giving DECIMAL(24, 3) values (no float rounding; the
+    same numbers Flink, Volley and DuckDB produce, in Flink's result type). q2's
     MOD is ``auction - (auction / 123) * 123`` with truncating integer division, which is SQL's MOD
     for the positive ids generated here.
     """
     if name == "q0":
-        return bid_table.select(["auction", "bidder", "price", "channel", "url", "dateTime", "extra"])
+        return bid_table.select(
+            ["auction", "bidder", "price", "channel", "url", "dateTime", "extra"]
+        )
     if name == "q1":
         price = pc.multiply(pc.cast(bid_table["price"], pa.decimal128(19, 0)), _Q1_RATE)
         cols = [bid_table["auction"], bid_table["bidder"], price]
@@ -246,6 +260,11 @@ def read(kind: str, path: str | Path) -> pa.Table:
             column_types=schema, strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
+
+
+def read_bids(path: str | Path) -> pa.Table:
+    """``read("bid", path)``: the floor's input."""
+    return read("bid", path)
 
 
 # --- Generation ------------------------------------------------------------------------------
@@ -350,7 +369,9 @@ def _people(rng: np.random.Generator, n: np.ndarray) -> pa.Table:
     domain = _strings(rng, _next_string_lengths(rng, 5, m), spaces=False)
     email = pc.binary_join_element_wise(user, "@", domain, ".com", "")
     card = np.full((m, 19), ord(" "), dtype=np.uint8)
-    card[:, _CARD_DIGIT_COLUMNS] = rng.integers(ord("0"), ord("9") + 1, size=(m, 16), dtype=np.uint8)
+    card[:, _CARD_DIGIT_COLUMNS] = rng.integers(
+        ord("0"), ord("9") + 1, size=(m, 16), dtype=np.uint8
+    )
     card_offsets = np.arange(0, 19 * (m + 1), 19, dtype=np.int32)
     credit_card = pa.StringArray.from_buffers(
         m, pa.py_buffer(card_offsets), pa.py_buffer(card.reshape(-1))
