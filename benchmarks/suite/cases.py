@@ -61,6 +61,7 @@ class Case:
     rows: Callable[[Sizes], int] = lambda s: 0  # rows the throughput is counted over
     targets: tuple[Target, ...] = field(default_factory=tuple)
     streaming: bool = True
+    unit: str = "rows"  # what ``rows`` counts (Nexmark: events, of which 92% are bids)
 
 
 def _id_v(size: Callable[[Sizes], int]) -> Callable[[Sizes], dict]:
@@ -175,6 +176,7 @@ CASES: tuple[Case, ...] = (
             _nexmark(q),
             lambda s: s.events,
             (Target("PyFlink", "speedup", 2), FLOOR, MEMORY),
+            unit="events (92% of them bids, the rows read)",
         )
         for q, title in (("q0", "pass-through"), ("q1", "currency conversion"), ("q2", "selection"))
     ),
@@ -202,6 +204,13 @@ STARTUP_SCRIPTS = {
     ),
 }
 STARTUP_SCRIPTS["pyflink"] = STARTUP_SCRIPTS["volley"].replace("volley", "pyflink")
+# Each startup process reports its own peak RSS the way worker.own_peak_rss does.
+_REPORT_PEAK = (
+    "import json\n"
+    "peak = [int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+    "print('BENCH-RESULT ' + json.dumps({'peak_rss': peak[0] if peak else 0}))\n"
+)
+STARTUP_SCRIPTS = {engine: script + _REPORT_PEAK for engine, script in STARTUP_SCRIPTS.items()}
 
 
 def repo_root() -> Path:

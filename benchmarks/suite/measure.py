@@ -5,11 +5,12 @@ spread over a Python client, a JVM and Python UDF workers. Two readings are comb
 
 * the sum of RSS over the tree, sampled every ``SAMPLE_SECONDS`` (catches the simultaneous peak of
   several processes, but may miss a short spike between samples), and
-* ``ru_maxrss`` from ``wait4`` (exact for the child itself and the largest of its reaped
-  descendants, but not a sum).
 
-The larger of the two is reported. For single-process engines (Volley, DuckDB, the floor) the
-second is exact.
+* the process's own high-water mark (``VmHWM``), which it reports in its result line.
+
+The larger is reported. ``ru_maxrss`` from ``wait4`` is not used: Linux carries the parent's
+RSS at fork time into the child's, so a suite process that had just generated a large input would
+inflate every figure. For single-process engines (Volley, DuckDB, the floor) ``VmHWM`` is exact.
 """
 
 from __future__ import annotations
@@ -63,19 +64,18 @@ def run_measured(
         watched = psutil.Process(proc.pid)
         peak = 0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, tree_rss(watched))
             if time.perf_counter() - start > timeout:
                 _kill_tree(watched)
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 proc.returncode = os.waitstatus_to_exitcode(status)
                 return Measurement(time.perf_counter() - start, peak, error=f"timeout {timeout}s")
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        peak = max(peak, usage.ru_maxrss * 1024)  # Linux reports kilobytes
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -83,6 +83,7 @@ def run_measured(
     for line in stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             result = json.loads(line[len(RESULT_PREFIX) :])
+    peak = max(peak, int(result.get("peak_rss", 0)))
     if proc.returncode != 0:
         tail = (stderr.strip() or stdout.strip()).splitlines()[-3:]
         return Measurement(wall, peak, result, error=f"exit {proc.returncode}: {' | '.join(tail)}")

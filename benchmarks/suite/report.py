@@ -90,9 +90,10 @@ def evaluate(case: Case, target: Target, by_engine: dict[str, EngineFigures]) ->
 def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> list[str]:
     lines = [f"### {case.name}: {case.title}", ""]
     if rows:
-        lines.append(f"Input: {rows:,} rows. " + ("Batch mode." if not case.streaming else ""))
+        mode = "Batch mode." if not case.streaming else "Streaming mode (DuckDB and floor: batch)."
+        lines.append(f"Input: {rows:,} {case.unit}. {mode}")
         lines.append("")
-    lines += ["| engine | job s | process s | rows/s (job) | peak RSS (tree) | check |", "|---|---|---|---|---|---|"]
+    lines += [f"| engine | job s | process s | {case.unit.split()[0]}/s (job) | peak RSS (tree) | check |", "|---|---|---|---|---|---|"]
     for figures in by_engine.values():
         label = ENGINE_LABELS[figures.engine]
         if figures.missing:

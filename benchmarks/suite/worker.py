@@ -400,6 +400,19 @@ def run(engine: str, case: str, params: dict) -> dict:
     return {"job_s": watch.seconds, **extra}
 
 
+def own_peak_rss() -> int:
+    """This process's own peak RSS in bytes (VmHWM, which, unlike ru_maxrss, starts afresh at
+    exec and so does not include the parent's memory at fork time); 0 where /proc is missing."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="run one benchmark case on one engine")
     parser.add_argument("--engine", required=True, choices=["volley", "pyflink", "duckdb", "floor"])
@@ -407,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default="{}", help="JSON object of the case's inputs")
     args = parser.parse_args(argv)
     result = run(args.engine, args.case, json.loads(args.params))
+    result["peak_rss"] = own_peak_rss()
     print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 0
 

@@ -92,6 +92,8 @@ def _arith(fn: str, args: list[DataType]) -> DataType:
         other = b if isinstance(a, NullType) else a
         return other.as_nullable() if not isinstance(other, NullType) else IntType()
     nullable = _nullable(args)
+    if fn == "mod" and a.is_integral and b.is_integral:
+        return b.with_nullability(nullable)  # Flink (Calcite): MOD has its divisor's type
     if isinstance(a, DecimalType) or isinstance(b, DecimalType):
         if not (isinstance(a, (FloatType, DoubleType)) or isinstance(b, (FloatType, DoubleType))):
             da, db = _as_decimal(a), _as_decimal(b)
