@@ -128,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             missing = PYFLINK_HOWTO if engine == "pyflink" and not pyflink_present else None
             by_engine[engine] = EngineFigures(engine, [], missing)
         pyflink_repeat = args.repeat if args.pyflink_repeat is None else args.pyflink_repeat
+        for engine, why in case.not_applicable:
+            if engine in engines:
+                by_engine[engine] = EngineFigures(engine, [], why)
         for repeat in range(max(args.repeat, pyflink_repeat)):
             for figures in by_engine.values():
                 runs = pyflink_repeat if figures.engine == "pyflink" else args.repeat

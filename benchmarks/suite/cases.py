@@ -62,6 +62,8 @@ class Case:
     targets: tuple[Target, ...] = field(default_factory=tuple)
     streaming: bool = True
     unit: str = "rows"  # what ``rows`` counts (Nexmark: events, of which 92% are bids)
+    #: references that cannot run this case, and why (shown in the report instead of figures)
+    not_applicable: tuple[tuple[str, str], ...] = ()
 
 
 def _id_v(size: Callable[[Sizes], int]) -> Callable[[Sizes], dict]:
@@ -82,6 +84,8 @@ def _nexmark(query: str) -> Callable[[Sizes], dict]:
 
 
 MEMORY = Target("PyFlink", "memory", 0.5)
+NO_PARQUET = ("not applicable: the apache-flink package ships no Parquet format "
+              "(flink-parquet is a separate jar)")
 FLOOR = Target("floor", "within", 1.3)
 
 
@@ -156,6 +160,7 @@ CASES: tuple[Case, ...] = (
         _big_rows,
         (Target("DuckDB", "within", 1.25),),
         streaming=False,
+        not_applicable=(("pyflink", NO_PARQUET),),
     ),
     Case(
         "join",
@@ -166,6 +171,7 @@ CASES: tuple[Case, ...] = (
         _big_rows,
         (Target("DuckDB", "within", 1.25),),
         streaming=False,
+        not_applicable=(("pyflink", NO_PARQUET),),
     ),
     *(
         Case(
