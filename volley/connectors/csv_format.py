@@ -50,10 +50,6 @@ class CsvReader:
         positions = list(dict.fromkeys(wanted))  # what is read: each column once
         reorder = None if positions == wanted else [positions.index(i) for i in wanted]
 
-        def project(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            for batch in batches:
-                yield batch if columns is None else batch.select(wanted)
-
         emitted = 0
         skipped_fast = 0
 
@@ -63,52 +59,37 @@ class CsvReader:
             return "skip"
 
         handler = on_invalid if self.settings.ignore_parse_errors else None
-        if not self.settings.allow_comments and os.path.getsize(path) <= WHOLE_FILE_BYTES:
-            try:  # a small file parses faster in one go: pyarrow then parses blocks in parallel
-                table = pacsv.read_csv(path, **self._options(handler, positions))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                yield from project(tolerant_batches(path, self.schema, self.settings, 0,
-                                                    self._count))
-                return
-            try:
-                for batch in table.to_batches():
-                    batch = self._finish(batch, positions)
-                    emitted += batch.num_rows
-                    yield batch if reorder is None else batch.select(reorder)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                yield from project(tolerant_batches(path, self.schema, self.settings, emitted,
-                                                    self._count))
-                return
-            self.skipped_rows += skipped_fast
-            return
-        try:  # open_csv reads the first block, so it can fail too
-            reader = self._open(path, handler, positions)
+        parsed = self._parsed(path, handler, positions)
+        try:
+            for batch in parsed:
+                batch = self._finish(batch, positions)
+                emitted += batch.num_rows
+                yield batch if reorder is None else batch.select(reorder)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            yield from project(tolerant_batches(path, self.schema, self.settings, 0, self._count))
+            parsed.close()  # the exact slow path takes over from the first row not yet emitted
+            for batch in tolerant_batches(path, self.schema, self.settings, emitted, self._count):
+                yield batch if columns is None else batch.select(wanted)
             return
-        while True:
-            try:
-                batch = self._finish(reader.read_next_batch(), positions)
-            except StopIteration:
-                break
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                reader.close()
-                yield from project(
-                    tolerant_batches(path, self.schema, self.settings, emitted, self._count)
-                )
-                return
-            emitted += batch.num_rows
-            yield batch if reorder is None else batch.select(reorder)
         self.skipped_rows += skipped_fast
 
     def _count(self, n: int) -> None:
         self.skipped_rows += n
 
-    def _open(
+    def _parsed(
         self, path: str, on_invalid: Callable[[object], str] | None, positions: list[int]
-    ) -> pacsv.CSVStreamingReader:
+    ) -> Iterator[pa.RecordBatch]:
+        """pyarrow's batches of the file: parsed whole when it is small (pyarrow then parses
+        its blocks in parallel), else streamed block by block so that it never loads at once."""
+        options = self._options(on_invalid, positions)
+        if not self.settings.allow_comments and os.path.getsize(path) <= WHOLE_FILE_BYTES:
+            yield from pacsv.read_csv(path, **options).to_batches()
+            return
         source = _CommentFilter(path) if self.settings.allow_comments else path
-        return pacsv.open_csv(source, **self._options(on_invalid, positions))
+        reader = pacsv.open_csv(source, **options)
+        try:
+            yield from reader
+        finally:
+            reader.close()
 
     def _options(
         self, on_invalid: Callable[[object], str] | None, positions: list[int]
