@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -49,8 +50,6 @@ def run_once(case: suite_cases.Case, engine: str, params: dict, args) -> Measure
     if case.worker_case == "startup":
         argv = [python, "-c", suite_cases.STARTUP_SCRIPTS[engine]]
     else:
-        import json
-
         argv = [
             python, "-m", "benchmarks.suite.worker", "--engine", engine,
             "--case", case.worker_case, "--params", json.dumps(params),

@@ -4,10 +4,12 @@ Sources are read round-robin, one element at a time, and every batch is pushed t
 operators downstream of it before the next one is read. Each source runs a few elements ahead in
 a thread of its own (``SourcePrefetcher``): reading and decoding (pyarrow, which releases the GIL)
 overlap with the operators' work on the second core, while the order of elements stays exactly
-the one the sources produce and operators and UDFs still run on the caller's thread. ``steps()`` is a generator that yields
-after each source element, so ``collect()`` can hand out results of an unbounded job while it
-runs. Watermarks travel with the data: an operator with several inputs sees the minimum of its
-inputs' watermarks, and a source that ends advances its edges to the maximum watermark.
+the one the sources produce and operators and UDFs still run on the caller's thread.
+
+``steps()`` is a generator that yields after each source element, so ``collect()`` can hand out
+results of an unbounded job while it runs. Watermarks travel with the data: an operator with
+several inputs sees the minimum of its inputs' watermarks, and a source that ends advances its
+edges to the maximum watermark.
 """
 
 from __future__ import annotations

@@ -208,9 +208,16 @@ def _taker(n: int, idx: np.ndarray) -> Callable[[pa.ChunkedArray], pa.ChunkedArr
         return lambda column: column  # every row once, in order: nothing to gather
     if n == 0:
         return lambda column: pa.nulls(len(idx), column.type)
-    missing = idx < 0
-    indices = pa.array(np.where(missing, 0, idx), mask=missing) if missing.any() else pa.array(idx)
+    indices = _row_indices(idx)
     return lambda column: column.take(indices)
+
+
+def _row_indices(rows: np.ndarray, dtype: type = np.int64) -> pa.Array:
+    """``rows`` as Arrow indices, a -1 becoming a NULL index (a row of NULLs when taken)."""
+    missing = rows < 0
+    if not missing.any():
+        return pa.array(rows.astype(dtype, copy=False))
+    return pa.array(np.where(missing, 0, rows).astype(dtype), mask=missing)
 
 
 def _gather(
@@ -241,7 +248,4 @@ def _encoded(column: pa.ChunkedArray, rows: np.ndarray) -> pa.DictionaryArray:
     """Rows ``rows`` (-1: NULL) of a build-side column as a dictionary array over the column
     itself: no values are copied, and a grouping downstream maps build rows to groups once."""
     dictionary = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    missing = rows < 0
-    indices = pa.array(np.where(missing, 0, rows).astype(np.int32),
-                       mask=missing if missing.any() else None)
-    return pa.DictionaryArray.from_arrays(indices, dictionary)
+    return pa.DictionaryArray.from_arrays(_row_indices(rows, np.int32), dictionary)

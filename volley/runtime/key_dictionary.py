@@ -28,6 +28,12 @@ DIRECT_RANGE_LIMIT = 1 << 22
 ABSENT = -1
 
 
+def _in_order_of_appearance(values: np.ndarray) -> np.ndarray:
+    """The distinct ``values``, in the order each first appears."""
+    distinct, first = np.unique(values, return_index=True)
+    return distinct[np.argsort(first, kind="stable")]
+
+
 def _same_array(a: pa.Array, b: pa.Array) -> bool:
     """Whether ``a`` and ``b`` view the same memory (``a`` is held, so it cannot be reused)."""
     return (len(a) == len(b) and a.offset == b.offset
@@ -99,8 +105,7 @@ class _ColumnDictionary:
                 if has_nulls:
                     unseen &= column.is_valid().to_numpy(zero_copy_only=False)
                 if unseen.any():
-                    fresh, first = np.unique(offsets[unseen], return_index=True)
-                    fresh = fresh[np.argsort(first, kind="stable")]  # order of first appearance
+                    fresh = _in_order_of_appearance(offsets[unseen])
                     new = self._new_ids(len(fresh))
                     self._slots[fresh] = new
                     self._values = np.concatenate([self._values, fresh + self._base])
@@ -112,9 +117,7 @@ class _ColumnDictionary:
     def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
         """Make the slot array cover [lo, hi]; False when that range is too wide."""
         if len(self._slots) == 0:
-            if hi - lo >= DIRECT_RANGE_LIMIT:
-                return False
-            if not insert:
+            if hi - lo >= DIRECT_RANGE_LIMIT or not insert:
                 return False
             self._base, self._slots = lo, np.full(hi - lo + 1, ABSENT, dtype=np.int64)
             return True
@@ -160,8 +163,7 @@ class _ColumnDictionary:
         if has_nulls:
             unseen &= indices.is_valid().to_numpy(zero_copy_only=False)
         if unseen.any():
-            fresh, first = np.unique(positions[unseen], return_index=True)
-            fresh = fresh[np.argsort(first, kind="stable")]
+            fresh = _in_order_of_appearance(positions[unseen])
             mapping[fresh] = self._encode_plain(dictionary.take(pa.array(fresh)), insert)
             ids = mapping[positions]
         if has_nulls:
