@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlglot
-
 from volley.errors import PlanError
+from volley.lazy import lazy_module
 from volley.plan.catalog import CatalogColumn, CatalogTable, WatermarkSpec
 from volley.plan.types import DataType, RowType
+
+# Expression text is parsed when the table reaches the catalog; a plan without one never imports sqlglot.
+sqlglot = lazy_module("sqlglot")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
+from volley.lazy import lazy_module
 from volley.plan.types import (
     BigIntType,
     BooleanType,
@@ -27,6 +26,11 @@ from volley.plan.types import (
     TimeType,
     VarBinaryType,
 )
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+else:
+    exp = lazy_module("sqlglot.expressions")
 
 TYPE_META = "volley_type"
 UDF_META = "volley_udf"

@@ -5,12 +5,16 @@ Mirrors ``pyflink.table.expressions``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
+from volley.lazy import lazy_module
 from volley.plan.types import DataType
 from volley.table.expression import UDF_META, Expression, literal_node, to_node
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+else:
+    exp = lazy_module("sqlglot.expressions")
 
 
 def col(name: str) -> Expression:

@@ -10,20 +10,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlglot import exp
 
 from volley.errors import PlanError, UnsupportedFeatureError
+from volley.lazy import lazy_module
 from volley.plan import nodes as n
 from volley.plan.expressions import InputRef
-from volley.sql.binder_expr import ExprBinder, Scope
-from volley.sql.binder_query import SelectRequest, bind_filter, build_select, set_operation
 from volley.table.expression import Expression
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlglot import exp
 
+    from volley.sql.binder_expr import Scope
+    from volley.sql.binder_query import SelectRequest
     from volley.table.table_environment import TableEnvironment
     from volley.table.table_result import TableResult
+else:
+    exp = lazy_module("sqlglot.expressions")
+
+# The binders pull in sqlglot: a plan built only from sources and collected never needs them.
+binder_expr = lazy_module("volley.sql.binder_expr")
+binder_query = lazy_module("volley.sql.binder_query")
 
 
 def to_nodes(fields: tuple[Any, ...]) -> list[exp.Expression]:
@@ -62,21 +69,21 @@ class Table:
         return self._plan
 
     def _scope(self) -> Scope:
-        return Scope.of(self._plan.schema, functions=self._t_env._lookup_function)
+        return binder_expr.Scope.of(self._plan.schema, functions=self._t_env._lookup_function)
 
     def _new(self, plan: n.Node) -> Table:
         return Table(plan, self._t_env)
 
     def _select(self, req: SelectRequest) -> Table:
-        plan, _ = build_select(self._plan, self._scope(), req)
+        plan, _ = binder_query.build_select(self._plan, self._scope(), req)
         return self._new(plan)
 
     # -- relational operations --------------------------------------------------------------------
     def select(self, *fields: Any) -> Table:
-        return self._select(SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
+        return self._select(binder_query.SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
 
     def filter(self, predicate: Any) -> Table:
-        return self._new(bind_filter(self._plan, self._scope(), _single(predicate), "filter"))
+        return self._new(binder_query.bind_filter(self._plan, self._scope(), _single(predicate), "filter"))
 
     where = filter
 
@@ -96,7 +103,7 @@ class Table:
     def add_columns(self, *fields: Any) -> Table:
         existing = [exp.column(name, quoted=True) for name in self._plan.schema.names]
         new = to_nodes(fields)
-        return self._select(SelectRequest(items=existing + new, auto_prefix="_c"))
+        return self._select(binder_query.SelectRequest(items=existing + new, auto_prefix="_c"))
 
     def add_or_replace_columns(self, *fields: Any) -> Table:
         new = to_nodes(fields)
@@ -105,19 +112,19 @@ class Table:
         for name in self._plan.schema.names:
             items.append(new_names.pop(name) if name in new_names else exp.column(name, quoted=True))
         items.extend(new_names.values())
-        return self._select(SelectRequest(items=items, auto_prefix="_c"))
+        return self._select(binder_query.SelectRequest(items=items, auto_prefix="_c"))
 
     def drop_columns(self, *fields: Any) -> Table:
         drop = set()
         scope = self._scope()
         for node in to_nodes(fields):
-            ref = ExprBinder(scope, context="drop_columns").bind(node)
+            ref = binder_expr.ExprBinder(scope, context="drop_columns").bind(node)
             if not isinstance(ref, InputRef):
                 raise PlanError(f"drop_columns() takes column names; got {node.sql()!r}")
             drop.add(ref.index)
         items = [exp.column(f, quoted=True) for i, f in enumerate(self._plan.schema.names)
                  if i not in drop]
-        return self._select(SelectRequest(items=items))
+        return self._select(binder_query.SelectRequest(items=items))
 
     def rename_columns(self, *fields: Any) -> Table:
         renames: dict[int, str] = {}
@@ -127,7 +134,7 @@ class Table:
                 raise PlanError(
                     f"rename_columns() takes col('old').alias('new'); got {node.sql()!r}"
                 )
-            ref = ExprBinder(scope, context="rename_columns").bind(node.this)
+            ref = binder_expr.ExprBinder(scope, context="rename_columns").bind(node.this)
             if not isinstance(ref, InputRef):
                 raise PlanError(f"rename_columns() renames columns; got {node.this.sql()!r}")
             renames[ref.index] = node.alias
@@ -163,9 +170,9 @@ class Table:
             )
         condition = None
         if predicate is not None:
-            scope = Scope.of(n.Join(self._plan, right._plan, "inner", None).schema,
+            scope = binder_expr.Scope.of(n.Join(self._plan, right._plan, "inner", None).schema,
                              functions=self._t_env._lookup_function)
-            condition = ExprBinder(scope, context="join").bind(_single(predicate))
+            condition = binder_expr.ExprBinder(scope, context="join").bind(_single(predicate))
         return self._new(n.Join(self._plan, right._plan, kind, condition))
 
     def join(self, right: Table, join_predicate: Any = None) -> Table:
@@ -187,22 +194,22 @@ class Table:
 
     # -- set operations ---------------------------------------------------------------------------
     def union(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "union", False))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "union", False))
 
     def union_all(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "union", True))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "union", True))
 
     def intersect(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "intersect", False))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "intersect", False))
 
     def intersect_all(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "intersect", True))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "intersect", True))
 
     def minus(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "minus", False))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "minus", False))
 
     def minus_all(self, right: Table) -> Table:
-        return self._new(set_operation(self._plan, right._plan, "minus", True))
+        return self._new(binder_query.set_operation(self._plan, right._plan, "minus", True))
 
     # -- ordering and limits ----------------------------------------------------------------------
     def order_by(self, *fields: Any) -> Table:
@@ -211,7 +218,7 @@ class Table:
         items = [exp.column(name, quoted=True) for name in self._plan.schema.names]
         keys = [k if isinstance(k, exp.Ordered) else ordered(k, desc=False, nulls_first=False)
                 for k in to_nodes(fields)]
-        return self._select(SelectRequest(items=items, order_by=keys))
+        return self._select(binder_query.SelectRequest(items=items, order_by=keys))
 
     def _limit(self, offset: int, fetch: int | None) -> Table:
         plan = self._plan
@@ -308,7 +315,7 @@ class GroupedTable:
         self._keys = keys
 
     def select(self, *fields: Any) -> Table:
-        req = SelectRequest(items=to_nodes(fields), group_by=self._keys, auto_prefix="EXPR$")
+        req = binder_query.SelectRequest(items=to_nodes(fields), group_by=self._keys, auto_prefix="EXPR$")
         return self._table._select(req)
 
     def aggregate(self, func: Any) -> Any:

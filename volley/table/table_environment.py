@@ -19,16 +19,19 @@ from volley.errors import (
     PlanError,
     UnsupportedFeatureError,
 )
+from volley.lazy import lazy_module
 from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
 from volley.plan.expressions import Cast, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
-from volley.sql.binder_expr import ExprBinder, Scope
-from volley.sql.binder_query import QueryBinder
 from volley.table.environment_settings import EnvironmentSettings
 from volley.table.table import Table
 from volley.table.table_config import Configuration, TableConfig
 from volley.table.table_result import TableResult
+
+# The binders pull in sqlglot (about 100 ms): only SQL and computed columns need them.
+binder_expr = lazy_module("volley.sql.binder_expr")
+binder_query = lazy_module("volley.sql.binder_query")
 
 
 class TableEnvironment:
@@ -142,7 +145,7 @@ class TableEnvironment:
         scan: n.Node = n.Scan(name, table, physical, is_bounded=source.bounded)
         computed = [c for c in table.columns if not c.is_physical]
         if computed:
-            scope = Scope.of(physical, functions=self._lookup_function)
+            scope = binder_expr.Scope.of(physical, functions=self._lookup_function)
             exprs = []
             names = []
             for c in table.columns:
@@ -150,7 +153,7 @@ class TableEnvironment:
                     idx = physical.names.index(c.name)
                     exprs.append(InputRef(idx, c.name, physical.types[idx]))
                 else:
-                    exprs.append(ExprBinder(scope, context=f"computed column {c.name!r}").bind(c.expression))
+                    exprs.append(binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}").bind(c.expression))
                 names.append(c.name)
             scan = n.Project(scan, tuple(exprs), tuple(names))
         return scan
@@ -304,7 +307,7 @@ class TableEnvironment:
         return Table(self._bind_query(parse_query(query)), self)
 
     def _bind_query(self, tree: Any) -> n.Node:
-        return QueryBinder(self._scan, self._lookup_function).bind(tree)
+        return binder_query.QueryBinder(self._scan, self._lookup_function).bind(tree)
 
     def execute_sql(self, stmt: str) -> TableResult:
         from volley.sql.parser import parse_statement
