@@ -1,6 +1,6 @@
 """Readers decode only the columns a query reads, with the same rows and errors as a full read."""
 
-from __future__ import annotations
+from __future__ import json
 
 from pathlib import Path
 
@@ -30,8 +30,7 @@ def test_projected_scan_reads_the_right_columns(tmp_path: Path, fmt: str) -> Non
                         "3,,2020-01-01 00:00:01,3.5\n")
     elif fmt == "json":
         path.write_text("\n".join(
-            '{"a": %d, "b": %s, "ts": "2020-01-01 00:00:01", "c": %s}'
-            % (a, "null" if b is None else f'"{b}"', c)
+            json.dumps({"a": a, "b": b, "ts": "2020-01-01 00:00:01", "c": c})
             for a, b, c in zip([1, 2, 3], ["x", "y", None], [1.5, 2.5, 3.5], strict=True)))
     else:
         pq.write_table(table.set_column(2, "ts", pa.array([None] * 3, pa.timestamp("ms"))), path)
