@@ -1,7 +1,8 @@
 """Readers decode only the columns a query reads, with the same rows and errors as a full read."""
 
-from __future__ import json
+from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
