@@ -11,11 +11,14 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from volley.connectors.conform import cast_columns
 from volley.errors import ConnectorError
+from volley.lazy import lazy_module
 from volley.plan.types import RowType
+
+# pyarrow.parquet takes ~20 ms to import; a job without a Parquet table should not wait for it.
+pq = lazy_module("pyarrow.parquet")
 
 BATCH_ROWS = 65_536
 

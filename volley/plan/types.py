@@ -20,7 +20,13 @@ MAX_LENGTH = 2147483647
 
 @dataclass(frozen=True)
 class DataType:
-    """Base of every logical type. ``nullable`` is part of the type, as in Flink."""
+    """Base of every logical type. ``nullable`` is part of the type, as in Flink.
+
+    A subtype with fields of its own is a ``@dataclass(frozen=True, repr=False)``; one without
+    (INT, DOUBLE, ...) is a plain subclass and inherits ``__init__``, ``__eq__`` (which compares
+    classes too) and ``__hash__``: decorating it again would only regenerate the same methods, at
+    about 0.4 ms of import time each.
+    """
 
     nullable: bool = field(default=True, kw_only=True)
 
@@ -81,7 +87,6 @@ class _IntegralType(DataType):
         return self._arrow
 
 
-@dataclass(frozen=True, repr=False)
 class NullType(DataType):
     def type_name(self) -> str:
         return "NULL"
@@ -90,7 +95,6 @@ class NullType(DataType):
         return pa.null()
 
 
-@dataclass(frozen=True, repr=False)
 class BooleanType(DataType):
     def type_name(self) -> str:
         return "BOOLEAN"
@@ -99,35 +103,30 @@ class BooleanType(DataType):
         return pa.bool_()
 
 
-@dataclass(frozen=True, repr=False)
 class TinyIntType(_IntegralType):
     _name = "TINYINT"
     _arrow = pa.int8()
     rank = 1
 
 
-@dataclass(frozen=True, repr=False)
 class SmallIntType(_IntegralType):
     _name = "SMALLINT"
     _arrow = pa.int16()
     rank = 2
 
 
-@dataclass(frozen=True, repr=False)
 class IntType(_IntegralType):
     _name = "INT"
     _arrow = pa.int32()
     rank = 3
 
 
-@dataclass(frozen=True, repr=False)
 class BigIntType(_IntegralType):
     _name = "BIGINT"
     _arrow = pa.int64()
     rank = 4
 
 
-@dataclass(frozen=True, repr=False)
 class FloatType(DataType):
     def type_name(self) -> str:
         return "FLOAT"
@@ -136,7 +135,6 @@ class FloatType(DataType):
         return pa.float32()
 
 
-@dataclass(frozen=True, repr=False)
 class DoubleType(DataType):
     def type_name(self) -> str:
         return "DOUBLE"
@@ -210,7 +208,6 @@ class VarBinaryType(DataType):
         return pa.binary()
 
 
-@dataclass(frozen=True, repr=False)
 class DateType(DataType):
     def type_name(self) -> str:
         return "DATE"
