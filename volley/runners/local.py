@@ -14,8 +14,8 @@ edges to the maximum watermark.
 
 from __future__ import annotations
 
-import queue
 import threading
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +26,14 @@ from volley.runtime.elements import MAX_WATERMARK, CheckpointBarrier, Watermark
 
 
 class SourcePrefetcher:
-    """Pulls a source iterator in a daemon thread, up to ``depth`` elements ahead of the runner.
+    """Pulls a source iterator in a daemon thread, up to ``budget_bytes`` of batches ahead of
+    the runner (always at least one element).
+
+    The budget is in bytes, not elements, because sources decode in units much larger than the
+    batches they yield: a Parquet reader decodes a whole row group (~16 MB) and then hands out
+    64k-row slices of it. With a budget of a few elements the reader could not start on the next
+    row group until the runner had consumed nearly all of the current one, and decoding and the
+    operators' work took turns instead of overlapping.
 
     ``next()`` returns the source's next element, None at its end, and re-raises (in the
     runner's thread, with its original traceback) an exception the source raised. ``close()``
@@ -35,12 +42,15 @@ class SourcePrefetcher:
     """
 
     _END = object()
-    _POLL_SECONDS = 0.05
+    BUDGET_BYTES = 32 << 20
 
-    def __init__(self, iterator: Iterator[Any], name: str, depth: int = 2) -> None:
+    def __init__(self, iterator: Iterator[Any], name: str, budget_bytes: int = BUDGET_BYTES) -> None:
         self._iterator = iterator
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stopped = threading.Event()
+        self._budget = budget_bytes
+        self._items: deque[tuple[Any, int]] = deque()
+        self._bytes = 0
+        self._stopped = False
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._pull, name=f"volley-source-{name}",
                                         daemon=True)
         self._thread.start()
@@ -55,16 +65,24 @@ class SourcePrefetcher:
             self._hand_over(error)
 
     def _hand_over(self, item: Any) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=self._POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
+        size = item.nbytes if isinstance(item, pa.RecordBatch) else 0
+        with self._changed:
+            while self._items and self._bytes + size > self._budget and not self._stopped:
+                self._changed.wait()
+            if self._stopped:
+                return False
+            self._items.append((item, size))
+            self._bytes += size
+            self._changed.notify_all()
+        return True
 
     def next(self) -> Any:
-        item = self._queue.get()
+        with self._changed:
+            while not self._items:
+                self._changed.wait()
+            item, size = self._items.popleft()
+            self._bytes -= size
+            self._changed.notify_all()
         if item is self._END:
             return None
         if isinstance(item, BaseException):
@@ -72,7 +90,9 @@ class SourcePrefetcher:
         return item
 
     def close(self) -> None:
-        self._stopped.set()
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
 
 
 class RunContext:
