@@ -90,7 +90,8 @@ def _check_key_dictionary(rows, cuts, two_keys, encoded) -> None:
 
 AGG_ROWS = st.lists(
     st.tuples(INT_KEYS, STR_KEYS, st.one_of(st.none(), st.integers(-1000, 1000)),
-              st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False))),
+              st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False),
+                        st.sampled_from([math.nan, math.inf, -math.inf]))),
     min_size=0, max_size=60,
 )
 AGG_SCHEMA = pa.schema([("i", pa.int64()), ("s", pa.string()), ("n", pa.int64()),
@@ -113,7 +114,8 @@ def _same(a: list[tuple], b: list[tuple]) -> None:
     for ra, rb in zip(a, b, strict=True):
         for va, vb in zip(ra, rb, strict=True):
             if isinstance(va, float) and isinstance(vb, float):
-                assert math.isclose(va, vb, rel_tol=1e-9, abs_tol=1e-6), (ra, rb)
+                assert (math.isnan(va) and math.isnan(vb)) or math.isclose(
+                    va, vb, rel_tol=1e-9, abs_tol=1e-6), (ra, rb)
             else:
                 assert va == vb, (ra, rb)
 

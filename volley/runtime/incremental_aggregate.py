@@ -54,7 +54,7 @@ class _BatchColumns:
 
     def rows_per_group(self) -> np.ndarray:
         if self._rows is None:
-            self._rows = np.bincount(self.ids, minlength=self.groups)
+            self._rows = per_group_sum(self.ids, None, self.groups)
         return self._rows
 
     def column(self, arg: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -65,7 +65,7 @@ class _BatchColumns:
             if column.null_count:
                 ids = ids[column.is_valid().to_numpy(zero_copy_only=False)]
                 column = column.drop_null()
-                counts = np.bincount(ids, minlength=self.groups)
+                counts = per_group_sum(ids, None, self.groups)
             else:
                 counts = self.rows_per_group()
             numeric = _numeric(column.type)
@@ -74,18 +74,37 @@ class _BatchColumns:
         return self._cache[arg]
 
 
+def per_group_sum(ids: np.ndarray, weights: np.ndarray | None, groups: int) -> np.ndarray:
+    """Per-group row counts (``weights`` None) or float sums of one batch, as an array of
+    ``groups``. ``np.bincount`` is the fastest numpy kernel for this, but it allocates an array
+    of every group per call, so with more groups than rows ``np.add.at`` into zeros is cheaper."""
+    if groups <= len(ids):
+        return np.bincount(ids, weights=weights, minlength=groups)
+    out = np.zeros(groups, dtype=np.int64 if weights is None else np.float64)
+    np.add.at(out, ids, 1 if weights is None else weights)
+    return out
+
+
 class _State:
     """One per-group array of the aggregation state, shared by the aggregates that need it:
-    ``rows`` (COUNT(*)), ``count`` (non-NULL values of a column), ``sum``, ``min``, ``max``."""
+    ``rows`` (COUNT(*)), ``count`` (non-NULL values of a column), ``sum``, ``min``, ``max``.
+
+    Float MIN/MAX start at NaN and fold with ``fmin``/``fmax``, which skip NaN: a group ends NaN
+    only when it has nothing else. MIN and MAX first pick the rows that can change their group's
+    value (smaller, or NaN, than the running minimum); once the running values settle, that is a
+    small fraction of a batch, and ``ufunc.at``, the slow part, runs on those rows alone. Sorted
+    input in the wrong direction makes every row a candidate and costs one gather more than
+    folding every row.
+    """
 
     def __init__(self, kind: str, arg: int | None, integral: bool) -> None:
         self.kind, self.arg = kind, arg
         dtype = np.int64 if integral or kind in ("rows", "count") else np.float64
         if kind == "min":
-            self.initial = np.iinfo(np.int64).max if integral else np.inf
+            self.initial = np.iinfo(np.int64).max if integral else np.nan
             self._at = np.minimum if integral else np.fmin
         elif kind == "max":
-            self.initial = np.iinfo(np.int64).min if integral else -np.inf
+            self.initial = np.iinfo(np.int64).min if integral else np.nan
             self._at = np.maximum if integral else np.fmax
         else:
             self.initial, self._at = 0, np.add
@@ -105,8 +124,19 @@ class _State:
         ids, data, counts = view.column(self.arg)
         if self.kind == "count":
             self.values += counts
-        else:
-            self._at.at(self.values, ids, data.astype(self.values.dtype, copy=False))
+            return
+        data = data.astype(self.values.dtype, copy=False)
+        if self.kind == "sum":
+            if self.values.dtype.kind == "f":
+                self.values += per_group_sum(ids, data, len(self.values))
+            else:  # integer sums wrap on overflow, which bincount's float weights would not
+                np.add.at(self.values, ids, data)
+            return
+        current = self.values[ids]
+        # "not >=" rather than "<": true for NaN too, in the data and in the running values
+        changes = ~(data >= current) if self.kind == "min" else ~(data <= current)
+        if changes.any():
+            self._at.at(self.values, ids[changes], data[changes])
 
 
 class IncrementalAggregate:
@@ -152,8 +182,10 @@ class IncrementalAggregate:
             ids = self._groups.encode([batch.column(k) for k in self._keys])
             self._grow(self._groups.size)
         view = _BatchColumns(batch, ids, self._size)
-        for state in self._states.values():
-            state.add(view)
+        # inf + -inf is NaN and a float sum may overflow to inf, as in SQL: no numpy warnings
+        with np.errstate(invalid="ignore", over="ignore"):
+            for state in self._states.values():
+                state.add(view)
 
     def _result(self, agg: AggCall) -> pa.Array:
         target = agg.type.to_arrow()
@@ -167,7 +199,8 @@ class IncrementalAggregate:
             if pa.types.is_integer(target):  # Flink: AVG of an integer truncates toward zero
                 values = np.sign(values) * (np.abs(values) // divisor)
             else:
-                values = values / divisor
+                with np.errstate(invalid="ignore"):
+                    values = values / divisor
         return pa.array(values, mask=counts == 0).cast(target, safe=False)
 
     def result(self) -> pa.Table:
