@@ -132,7 +132,7 @@ class _State:
             else:  # integer sums wrap on overflow, which bincount's float weights would not
                 np.add.at(self.values, ids, data)
             return
-        current = self.values[ids]
+        current = np.take(self.values, ids)
         # "not >=" rather than "<": true for NaN too, in the data and in the running values
         changes = ~(data >= current) if self.kind == "min" else ~(data <= current)
         if changes.any():

@@ -98,9 +98,9 @@ class _ColumnDictionary:
             inside = (values >= self._base) & (values < self._base + len(self._slots))
             ids[inside] = self._slots[values[inside] - self._base]
         else:  # every value falls inside the slots
-            offsets = values - self._base
-            ids = self._slots[offsets]
-            if insert:
+            offsets = values - self._base if self._base else values
+            ids = np.take(self._slots, offsets)
+            if insert and not self._slots_full():
                 unseen = ids == ABSENT
                 if has_nulls:
                     unseen &= column.is_valid().to_numpy(zero_copy_only=False)
@@ -109,10 +109,14 @@ class _ColumnDictionary:
                     new = self._new_ids(len(fresh))
                     self._slots[fresh] = new
                     self._values = np.concatenate([self._values, fresh + self._base])
-                    ids = self._slots[offsets]
+                    ids = np.take(self._slots, offsets)
         if has_nulls:
             ids[column.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
         return ids
+
+    def _slots_full(self) -> bool:
+        """Whether every slot has its id (a dense key range seen whole): no value can be new."""
+        return len(self._slots) == self.size - (self._null_id != ABSENT)
 
     def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
         """Make the slot array cover [lo, hi]; False when that range is too wide."""
