@@ -68,6 +68,13 @@ QUERIES = [
     ("left_join_agg", "SELECT d.dname, COUNT(*), AVG(e.salary), MAX(d.budget) FROM emp e LEFT JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
     ("right_join_agg", "SELECT d.dname, COUNT(e.id), MIN(e.bonus) FROM emp e RIGHT JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
     ("full_join_agg_two_keys", "SELECT e.dept, d.dname, COUNT(*) FROM emp e FULL JOIN dept d ON e.dept = d.dept_id GROUP BY e.dept, d.dname"),
+    # aggregated before the join in batch mode (optimizer/aggregate_before_join.py)
+    ("eager_agg_dup_build_keys", "SELECT b.v, COUNT(*), COUNT(a.v), MIN(a.v), MAX(a.k) FROM a JOIN b ON a.k = b.k GROUP BY b.v"),
+    ("eager_agg_right_side_args", "SELECT e.dept, SUM(d.budget), MAX(d.dname), COUNT(*) FROM emp e JOIN dept d ON e.dept = d.dept_id GROUP BY e.dept"),
+    ("eager_agg_keys_both_sides", "SELECT e.name, d.dname, SUM(e.salary), MIN(e.bonus), COUNT(e.salary) FROM emp e JOIN dept d ON e.dept = d.dept_id GROUP BY e.name, d.dname"),
+    ("eager_agg_two_join_keys", "SELECT b.v, COUNT(*), SUM(a.k) FROM a JOIN b ON a.k = b.k AND a.v = b.v GROUP BY b.v"),
+    ("eager_agg_join_key_grouped", "SELECT e.dept, d.dname, SUM(e.bonus) FROM emp e JOIN dept d ON d.dept_id = e.dept GROUP BY e.dept, d.dname"),
+    ("eager_agg_not_split_avg", "SELECT d.dname, AVG(e.salary), COUNT(*) FROM emp e JOIN dept d ON e.dept = d.dept_id GROUP BY d.dname"),
     # set operations
     ("union_all", "SELECT k, v FROM a UNION ALL SELECT k, v FROM b"),
     ("union", "SELECT k, v FROM a UNION SELECT k, v FROM b"),

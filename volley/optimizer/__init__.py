@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
+from volley.optimizer.aggregate_before_join import aggregate_before_join
 from volley.optimizer.prune_join_output import prune_join_output
 from volley.optimizer.push_filter_into_join import push_filter_into_join
 from volley.plan import nodes as n
 
 RULES = (push_filter_into_join, prune_join_output)
+#: rules that hold for bounded input only: a streaming aggregate below a join would turn the
+#: join's input into an updating stream
+BATCH_RULES = RULES + (aggregate_before_join,)
 
 
-def optimize(node: n.Node) -> n.Node:
+def optimize(node: n.Node, batch: bool = False) -> n.Node:
     """Apply every rule bottom-up, once; shared sub-plans stay shared."""
-    return _rewrite(node, {})
+    return _rewrite(node, {}, BATCH_RULES if batch else RULES)
 
 
-def _rewrite(node: n.Node, memo: dict[int, n.Node]) -> n.Node:
+def _rewrite(node: n.Node, memo: dict[int, n.Node], rules: tuple) -> n.Node:
     key = id(node)
     if key in memo:
         return memo[key]
@@ -28,14 +32,14 @@ def _rewrite(node: n.Node, memo: dict[int, n.Node]) -> n.Node:
     for f in fields(node):  # type: ignore[arg-type]
         value = getattr(node, f.name)
         if isinstance(value, n.Node):
-            new = _rewrite(value, memo)
+            new = _rewrite(value, memo, rules)
             if new is not value:
                 changes[f.name] = new
     result = replace(node, **changes) if changes else node  # type: ignore[type-var]
-    for rule in RULES:
+    for rule in rules:
         result = rule(result)
     memo[key] = result
     return result
 
 
-__all__ = ["optimize", "RULES"]
+__all__ = ["optimize", "RULES", "BATCH_RULES"]

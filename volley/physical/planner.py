@@ -15,7 +15,8 @@ import pyarrow as pa
 from volley.errors import UnsupportedFeatureError
 from volley.physical.job_graph import JobGraph, Vertex
 from volley.plan import nodes as n
-from volley.plan.expressions import Call, Expr, InputRef
+from volley.plan.expressions import InputRef
+from volley.plan.join_keys import split_equi_condition
 from volley.runtime import operators as ops
 from volley.runtime.evaluator import EvalContext
 from volley.runtime.incremental_aggregate import can_accumulate
@@ -205,43 +206,3 @@ class PhysicalPlanner:
                 "join) is not supported by Volley in streaming mode yet; run the query in "
                 "batch mode"
             )
-
-
-def split_equi_condition(
-    condition: Expr | None, left_width: int
-) -> tuple[list[int], list[int], Expr | None]:
-    """Split a join condition into equal-key pairs (left index, right index) and the rest."""
-    if condition is None:
-        return [], [], None
-    conjuncts = _conjuncts(condition)
-    left_keys: list[int] = []
-    right_keys: list[int] = []
-    rest: list[Expr] = []
-    for c in conjuncts:
-        if (
-            isinstance(c, Call) and c.fn == "eq"
-            and isinstance(c.args[0], InputRef) and isinstance(c.args[1], InputRef)
-        ):
-            a, b = c.args[0].index, c.args[1].index
-            if a < left_width <= b:
-                left_keys.append(a)
-                right_keys.append(b - left_width)
-                continue
-            if b < left_width <= a:
-                left_keys.append(b)
-                right_keys.append(a - left_width)
-                continue
-        rest.append(c)
-    residual: Expr | None = None
-    for c in rest:
-        residual = c if residual is None else Call("and", (residual, c), c.type)
-    return left_keys, right_keys, residual
-
-
-def _conjuncts(e: Expr) -> list[Expr]:
-    if isinstance(e, Call) and e.fn == "and":
-        out: list[Expr] = []
-        for a in e.args:
-            out.extend(_conjuncts(a))
-        return out
-    return [e]

@@ -1,8 +1,9 @@
 """Dense ids for key tuples: the hash table behind batch aggregation and hash joins.
 
 A ``KeyDictionary`` gives every distinct key tuple it sees an id 0, 1, 2, ... batch after batch
-(within a batch, new non-NULL keys in order of first appearance, then a new NULL key), and can look keys up without inserting them (the probe side of a
-join). Ids are what the numpy accumulators of an aggregation and the row lists of a join's build
+(within a batch: new non-NULL keys ascending on the direct path below, in order of first
+appearance on the hashed one, then a new NULL key), and can look keys up without inserting them
+(the probe side of a join). Ids are what the numpy accumulators of an aggregation and the row lists of a join's build
 side are indexed by, so both stay vectorized: no Python per row.
 
 Two representations, chosen per key column:
@@ -32,6 +33,16 @@ def _in_order_of_appearance(values: np.ndarray) -> np.ndarray:
     """The distinct ``values``, in the order each first appears."""
     distinct, first = np.unique(values, return_index=True)
     return distinct[np.argsort(first, kind="stable")]
+
+
+def _distinct_offsets(offsets: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values of ``offsets`` (all in ``[0, bound)``), ascending: a presence mask
+    when the range is small next to the values (no sort), else ``np.unique``."""
+    if bound <= 4 * len(offsets):
+        present = np.zeros(bound, dtype=bool)
+        present[offsets] = True
+        return np.flatnonzero(present)
+    return np.unique(offsets)
 
 
 def _same_array(a: pa.Array, b: pa.Array) -> bool:
@@ -105,7 +116,7 @@ class _ColumnDictionary:
                 if has_nulls:
                     unseen &= column.is_valid().to_numpy(zero_copy_only=False)
                 if unseen.any():
-                    fresh = _in_order_of_appearance(offsets[unseen])
+                    fresh = _distinct_offsets(offsets[unseen], len(self._slots))
                     new = self._new_ids(len(fresh))
                     self._slots[fresh] = new
                     self._values = np.concatenate([self._values, fresh + self._base])

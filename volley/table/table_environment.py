@@ -338,7 +338,7 @@ class TableEnvironment:
         lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
         from volley.optimizer import optimize
 
-        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimize(plan))
+        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimize(plan, batch=not self._streaming))
         return "\n".join(lines) + "\n"
 
     def _planner(self):
@@ -360,7 +360,7 @@ class TableEnvironment:
         from volley.runners.local import LocalRunner, RunContext
         from volley.runtime.operators import CollectOp
 
-        plan = optimize(plan)
+        plan = optimize(plan, batch=not self._streaming)
         planner = self._planner()
         collect = CollectOp(plan.schema.to_arrow_schema())
         planner.add_output(plan, collect, "Collect")
@@ -402,7 +402,7 @@ class TableEnvironment:
             if isinstance(obj, n.Node):
                 raise PlanError(f"cannot insert into {target!r}: it is a view, not a table")
             name = self._catalog.normalize(target)
-            plan = self._conform_to_sink(optimize(plan), name, obj)
+            plan = self._conform_to_sink(optimize(plan, batch=not self._streaming), name, obj)
             spec = self._spec(name, obj)
             if overwrite:
                 spec.options["volley.overwrite"] = "true"
