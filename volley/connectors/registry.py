@@ -36,15 +36,15 @@ _LEGACY_DROPPED = {
 }
 _LEGACY_DROPPED_PREFIXES = ("format.fields.", "schema.")
 
-_BUILTINS = (
-    "volley.connectors.filesystem:FileSystemFactory",
-    "volley.connectors.datagen:DataGenFactory",
-    "volley.connectors.print:PrintFactory",
-    "volley.connectors.blackhole:BlackHoleFactory",
-)
+#: identifier -> "module:class"; a built-in connector's module is imported when a table uses it
+_BUILTINS = {
+    "filesystem": "volley.connectors.filesystem:FileSystemFactory",
+    "datagen": "volley.connectors.datagen:DataGenFactory",
+    "print": "volley.connectors.print:PrintFactory",
+    "blackhole": "volley.connectors.blackhole:BlackHoleFactory",
+}
 
 _factories: dict[str, ConnectorFactory] = {}
-_builtins_loaded = False
 
 
 def is_legacy(raw: dict[str, str]) -> bool:
@@ -125,38 +125,33 @@ def register_factory(factory: ConnectorFactory) -> None:
     _factories[factory.identifier] = factory
 
 
-def register_builtins() -> None:
-    """Register filesystem, datagen, print and blackhole (idempotent)."""
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    _builtins_loaded = True
-    for target in _BUILTINS:
-        module_name, class_name = target.split(":")
+def _builtin(identifier: str) -> ConnectorFactory | None:
+    """The built-in factory ``identifier`` (imported on first use), unless one was registered."""
+    if identifier not in _factories and identifier in _BUILTINS:
+        module_name, class_name = _BUILTINS[identifier].split(":")
         factory_cls = getattr(importlib.import_module(module_name), class_name)
-        _factories.setdefault(factory_cls.identifier, factory_cls())
+        _factories[identifier] = factory_cls()
+    return _factories.get(identifier)
 
 
 def known_connectors() -> list[str]:
-    register_builtins()
-    return sorted(_factories)
+    return sorted(set(_factories) | set(_BUILTINS))
 
 
 def _factory_for(spec: TableSpec) -> tuple[ConnectorFactory, TableSpec]:
-    register_builtins()
     if is_legacy(spec.options):  # a caller handed raw options: normalize them here
         raw = spec.raw_options or spec.options
         spec = replace(spec, options=normalize_options(spec.options), raw_options=raw)
     identifier = spec.options.get("connector")
-    known = ", ".join(sorted(_factories))
+    known = ", ".join(known_connectors())
     if identifier is None:
         raise ConnectorError(
             f"table {spec.name!r} has no 'connector' option; expected one of: {known}; "
             "add e.g. 'connector' = 'filesystem' to the WITH clause"
         )
-    factory = _factories.get(identifier)
+    factory = _builtin(identifier)
     if factory is None:
-        close = difflib.get_close_matches(identifier, sorted(_factories), n=1)
+        close = difflib.get_close_matches(identifier, known_connectors(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConnectorError(
             f"unknown connector {identifier!r} for table {spec.name!r}; "
