@@ -3,6 +3,10 @@
 It owns the catalog (tables, views, functions), the configuration and the execution mode, and
 turns plans into jobs for the local runner. PyFlink 1.11-era spellings are accepted next to
 today's (``register_function``, ``insert_into`` + ``execute(name)``, legacy connector options).
+
+The execution layer (optimizer, planner, runner, operators) is imported with this module, so an
+environment is ready to run; the SQL front end (sqlglot, ~0.1 s) is imported at the first
+expression or SQL statement, and connectors and formats when a table uses them.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from volley.errors import (
     UnsupportedFeatureError,
 )
 from volley.lazy import lazy_module
+from volley.optimizer import optimize
+from volley.physical.planner import PhysicalPlanner
 from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
 from volley.plan.expressions import Cast, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
+from volley.runners.local import LocalRunner, RunContext
+from volley.runtime.evaluator import EvalContext
+from volley.runtime.operators import CollectOp, SinkOp
 from volley.table.environment_settings import EnvironmentSettings
 from volley.table.table import Table
 from volley.table.table_config import Configuration, TableConfig
@@ -335,16 +344,12 @@ class TableEnvironment:
         return result
 
     def _explain_plan(self, plan: n.Node) -> str:
+        optimized = optimize(plan, batch=not self._streaming)
         lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
-        from volley.optimizer import optimize
-
-        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimize(plan, batch=not self._streaming))
+        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimized)
         return "\n".join(lines) + "\n"
 
     def _planner(self):
-        from volley.physical.planner import PhysicalPlanner
-        from volley.runtime.evaluator import EvalContext
-
         ctx = EvalContext(pandas_batch_size=self._config.pandas_batch_size)
         return PhysicalPlanner(self._streaming, ctx, self._source_factory)
 
@@ -356,10 +361,6 @@ class TableEnvironment:
         return source.batches, source.bounded
 
     def _execute_collect(self, plan: n.Node) -> TableResult:
-        from volley.optimizer import optimize
-        from volley.runners.local import LocalRunner, RunContext
-        from volley.runtime.operators import CollectOp
-
         plan = optimize(plan, batch=not self._streaming)
         planner = self._planner()
         collect = CollectOp(plan.schema.to_arrow_schema())
@@ -386,9 +387,6 @@ class TableEnvironment:
     def _execute_inserts(self, inserts: list[tuple[Any, n.Node, bool]],
                          job_name: str | None = None) -> TableResult:
         from volley.connectors import create_sink
-        from volley.optimizer import optimize
-        from volley.runners.local import LocalRunner, RunContext
-        from volley.runtime.operators import SinkOp
 
         planner = self._planner()
         sink_ops = []
