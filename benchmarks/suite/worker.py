@@ -67,7 +67,7 @@ def bind_api(engine: str) -> None:
     api.udf = importlib.import_module(f"{engine}.table.udf").udf
     # An engine is ready when its API can build expressions: Volley loads its SQL front end
     # (sqlglot, ~0.1 s) at the first one, as PyFlink starts its JVM; neither is job time.
-    api.col("ready") > 0
+    _ = api.col("ready") > 0
 
 
 def table_env(streaming: bool = True) -> Any:

@@ -125,8 +125,8 @@ def register_factory(factory: ConnectorFactory) -> None:
     _factories[factory.identifier] = factory
 
 
-def _builtin(identifier: str) -> ConnectorFactory | None:
-    """The built-in factory ``identifier`` (imported on first use), unless one was registered."""
+def _factory_named(identifier: str) -> ConnectorFactory | None:
+    """The factory registered as ``identifier``, else the built-in one (imported on first use)."""
     if identifier not in _factories and identifier in _BUILTINS:
         module_name, class_name = _BUILTINS[identifier].split(":")
         factory_cls = getattr(importlib.import_module(module_name), class_name)
@@ -149,7 +149,7 @@ def _factory_for(spec: TableSpec) -> tuple[ConnectorFactory, TableSpec]:
             f"table {spec.name!r} has no 'connector' option; expected one of: {known}; "
             "add e.g. 'connector' = 'filesystem' to the WITH clause"
         )
-    factory = _builtin(identifier)
+    factory = _factory_named(identifier)
     if factory is None:
         close = difflib.get_close_matches(identifier, known_connectors(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

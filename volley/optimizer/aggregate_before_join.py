@@ -34,6 +34,8 @@ keeps the plan as it was (it would need a division after the merge).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, InputRef
 from volley.plan.join_keys import split_equi_condition
@@ -56,12 +58,11 @@ def aggregate_before_join(node: n.Node) -> n.Node:
     left_keys, right_keys, residual = split_equi_condition(join.condition, left_width)
     if join.kind != "inner" or residual is not None or not left_keys:
         return node
-    args = [refs[a.arg] for a in node.aggs if a.arg is not None]
-    if all(i < left_width for i in args):
-        return _rewrite(node, refs, join, eager_is_left=True, keys=(left_keys, right_keys))
-    if all(i >= left_width for i in args):
-        return _rewrite(node, refs, join, eager_is_left=False, keys=(left_keys, right_keys))
-    return node
+    on_left = [refs[a.arg] < left_width for a in node.aggs if a.arg is not None]
+    if any(on_left) and not all(on_left):
+        return node  # arguments from both sides
+    # only COUNT(*): the left (probe) side, which a join's build side is meant to be smaller than
+    return _rewrite(node, refs, join, eager_is_left=all(on_left), keys=(left_keys, right_keys))
 
 
 def _references_over_join(node: n.Node) -> tuple[list[int], n.Join] | None:
@@ -112,8 +113,8 @@ def _rewrite(node: n.Aggregate, refs: list[int], join: n.Join, eager_is_left: bo
                       "inner", _equalities(join, keys, moved))
     new_fields = new_join.schema.fields
     in_fields = node.input.schema.fields
-    group_refs = [InputRef(moved(refs[k]), new_fields[moved(refs[k])].name, in_fields[k].data_type)
-                  for k in node.group_keys]
+    group_refs = [InputRef(i, new_fields[i].name, in_fields[k].data_type)
+                  for k, i in ((k, moved(refs[k])) for k in node.group_keys)]
     first_partial = (0 if eager_is_left else left_width) + len(partial_keys)
     partial_refs = [InputRef(first_partial + i, a.name, new_fields[first_partial + i].data_type)
                     for i, a in enumerate(partial_aggs)]
@@ -129,16 +130,18 @@ def _rewrite(node: n.Aggregate, refs: list[int], join: n.Join, eager_is_left: bo
     return n.Aggregate(project, tuple(range(width)), final_aggs)
 
 
-def _equalities(join: n.Join, keys: tuple[list[int], list[int]], moved) -> Call:  # type: ignore[no-untyped-def]
+def _equalities(join: n.Join, keys: tuple[list[int], list[int]],
+                moved: Callable[[int], int]) -> Call:
     """The join's key equalities over the new join's columns."""
     left_width = len(join.left.schema.fields)
     fields = join.schema.fields
     condition: Call | None = None
     for lk, rk in zip(*keys, strict=True):
         r = rk + left_width
+        nullable = fields[lk].data_type.nullable or fields[r].data_type.nullable
         eq = Call("eq", (InputRef(moved(lk), fields[lk].name, fields[lk].data_type),
                          InputRef(moved(r), fields[r].name, fields[r].data_type)),
-                  BooleanType(nullable=fields[lk].data_type.nullable or fields[r].data_type.nullable))
+                  BooleanType(nullable=nullable))
         condition = eq if condition is None else Call("and", (condition, eq), BooleanType())
     assert condition is not None
     return condition

@@ -44,7 +44,8 @@ class SourcePrefetcher:
     _END = object()
     BUDGET_BYTES = 32 << 20
 
-    def __init__(self, iterator: Iterator[Any], name: str, budget_bytes: int = BUDGET_BYTES) -> None:
+    def __init__(self, iterator: Iterator[Any], name: str,
+                 budget_bytes: int = BUDGET_BYTES) -> None:
         self._iterator = iterator
         self._budget = budget_bytes
         self._items: deque[tuple[Any, int]] = deque()

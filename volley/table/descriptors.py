@@ -16,7 +16,8 @@ from volley.lazy import lazy_module
 from volley.plan.catalog import CatalogColumn, CatalogTable, WatermarkSpec
 from volley.plan.types import DataType, RowType
 
-# Expression text is parsed when the table reaches the catalog; a plan without one never imports sqlglot.
+# Expression text is parsed when the table reaches the catalog; a table without computed
+# columns or a watermark never imports sqlglot.
 sqlglot = lazy_module("sqlglot")
 
 

@@ -83,7 +83,8 @@ class Table:
         return self._select(binder_query.SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
 
     def filter(self, predicate: Any) -> Table:
-        return self._new(binder_query.bind_filter(self._plan, self._scope(), _single(predicate), "filter"))
+        plan = binder_query.bind_filter(self._plan, self._scope(), _single(predicate), "filter")
+        return self._new(plan)
 
     where = filter
 
@@ -171,7 +172,7 @@ class Table:
         condition = None
         if predicate is not None:
             scope = binder_expr.Scope.of(n.Join(self._plan, right._plan, "inner", None).schema,
-                             functions=self._t_env._lookup_function)
+                                         functions=self._t_env._lookup_function)
             condition = binder_expr.ExprBinder(scope, context="join").bind(_single(predicate))
         return self._new(n.Join(self._plan, right._plan, kind, condition))
 
@@ -315,7 +316,8 @@ class GroupedTable:
         self._keys = keys
 
     def select(self, *fields: Any) -> Table:
-        req = binder_query.SelectRequest(items=to_nodes(fields), group_by=self._keys, auto_prefix="EXPR$")
+        req = binder_query.SelectRequest(items=to_nodes(fields), group_by=self._keys,
+                                         auto_prefix="EXPR$")
         return self._table._select(req)
 
     def aggregate(self, func: Any) -> Any:

@@ -162,7 +162,8 @@ class TableEnvironment:
                     idx = physical.names.index(c.name)
                     exprs.append(InputRef(idx, c.name, physical.types[idx]))
                 else:
-                    exprs.append(binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}").bind(c.expression))
+                    binder = binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}")
+                    exprs.append(binder.bind(c.expression))
                 names.append(c.name)
             scan = n.Project(scan, tuple(exprs), tuple(names))
         return scan
@@ -344,10 +345,14 @@ class TableEnvironment:
         return result
 
     def _explain_plan(self, plan: n.Node) -> str:
-        optimized = optimize(plan, batch=not self._streaming)
+        optimized = self._optimize(plan)
         lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
         lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimized)
         return "\n".join(lines) + "\n"
+
+    def _optimize(self, plan: n.Node) -> n.Node:
+        """The logical rewrites for this environment's mode (some hold for bounded input only)."""
+        return optimize(plan, batch=not self._streaming)
 
     def _planner(self):
         ctx = EvalContext(pandas_batch_size=self._config.pandas_batch_size)
@@ -361,7 +366,7 @@ class TableEnvironment:
         return source.batches, source.bounded
 
     def _execute_collect(self, plan: n.Node) -> TableResult:
-        plan = optimize(plan, batch=not self._streaming)
+        plan = self._optimize(plan)
         planner = self._planner()
         collect = CollectOp(plan.schema.to_arrow_schema())
         planner.add_output(plan, collect, "Collect")
@@ -400,7 +405,7 @@ class TableEnvironment:
             if isinstance(obj, n.Node):
                 raise PlanError(f"cannot insert into {target!r}: it is a view, not a table")
             name = self._catalog.normalize(target)
-            plan = self._conform_to_sink(optimize(plan, batch=not self._streaming), name, obj)
+            plan = self._conform_to_sink(self._optimize(plan), name, obj)
             spec = self._spec(name, obj)
             if overwrite:
                 spec.options["volley.overwrite"] = "true"
