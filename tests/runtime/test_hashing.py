@@ -88,6 +88,37 @@ def _check_key_dictionary(rows, cuts, two_keys, encoded) -> None:
         assert got == expected
 
 
+def test_dense_keys_seen_whole_are_their_own_ids() -> None:
+    """Keys 10..14 all in the first batch get ids 0..4, and later batches are encoded without
+    a lookup (the ids are a view of the keys minus the base), NULLs and unknown probes included."""
+    dictionary = KeyDictionary([pa.int64()])
+    assert dictionary.encode([pa.array([14, 10, 12, 11, 13])]).tolist() == [4, 0, 2, 1, 3]
+    assert dictionary.encode([pa.array([13, 10, 10])]).tolist() == [3, 0, 0]
+    assert dictionary.encode([pa.array([12, None, 11])]).tolist() == [2, 5, 1]
+    probe = [pa.array([11, None, 14])]
+    assert dictionary.lookup(probe, null_matches=False).tolist() == [1, -1, 4]
+    assert dictionary.lookup(probe, null_matches=True).tolist() == [1, 5, 4]
+    pair = KeyDictionary([pa.int64(), pa.int64()])
+    pair.encode([pa.array([0, 1, 2]), pa.array([0, 1, 2])])
+    assert pair.lookup([pa.array([1, 2]), pa.array([1, 0])]).tolist() == [1, -1]
+
+
+def test_min_max_skip_rows_that_cannot_change_a_group() -> None:
+    """Once every group has a value, MIN/MAX fold only rows beyond the bound of all groups;
+    rows inside it, NaN and an all-NaN group still come out right."""
+    schema = pa.schema([("k", pa.int64()), ("x", pa.float64())])
+    aggs = (AggCall("min", 1, False, DoubleType(), "lo"),
+            AggCall("max", 1, False, DoubleType(), "hi"))
+    out = pa.schema([("k", pa.int64()), ("lo", pa.float64()), ("hi", pa.float64())])
+    incremental = IncrementalAggregate(schema, (0,), aggs, out)
+    for keys, xs in [([0, 1], [5.0, 7.0]), ([0, 1, 0, 1], [6.0, 1.0, math.nan, 9.0]),
+                     ([1, 0], [2.0, 4.0]), ([2, 2], [math.nan, math.nan]), ([2], [3.0])]:
+        incremental.add(pa.record_batch([pa.array(keys), pa.array(xs)], schema=schema))
+    assert incremental.result().to_pylist() == [
+        {"k": 0, "lo": 4.0, "hi": 6.0}, {"k": 1, "lo": 1.0, "hi": 9.0},
+        {"k": 2, "lo": 3.0, "hi": 3.0}]
+
+
 AGG_ROWS = st.lists(
     st.tuples(INT_KEYS, STR_KEYS, st.one_of(st.none(), st.integers(-1000, 1000)),
               st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False),

@@ -64,6 +64,8 @@ class _ColumnDictionary:
         self._base = 0
         self._slots = np.empty(0, dtype=np.int64)
         self._values = np.empty(0, dtype=np.int64)
+        self._offsets_checked: tuple[int, int] | None = None  # see _slots_are_offsets
+        self._offsets_are_ids = False
         # hashed: the distinct non-null values, in id order, with their ids
         self._uniques: pa.Array = pa.array([], type=arrow_type)
         self._unique_ids = np.empty(0, dtype=np.int64)
@@ -110,7 +112,10 @@ class _ColumnDictionary:
             ids[inside] = self._slots[values[inside] - self._base]
         else:  # every value falls inside the slots
             offsets = values - self._base if self._base else values
-            ids = np.take(self._slots, offsets)
+            if self._slots_are_offsets():
+                ids = offsets  # the id of every value is its offset: nothing to look up
+            else:
+                ids = np.take(self._slots, offsets)
             if insert and not self._slots_full():
                 unseen = ids == ABSENT
                 if has_nulls:
@@ -122,12 +127,25 @@ class _ColumnDictionary:
                     self._values = np.concatenate([self._values, fresh + self._base])
                     ids = np.take(self._slots, offsets)
         if has_nulls:
-            ids[column.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
+            nulls = column.is_null().to_numpy(zero_copy_only=False)
+            ids = np.where(nulls, self._null_key_id(insert), ids)
         return ids
 
     def _slots_full(self) -> bool:
         """Whether every slot has its id (a dense key range seen whole): no value can be new."""
         return len(self._slots) == self.size - (self._null_id != ABSENT)
+
+    def _slots_are_offsets(self) -> bool:
+        """Whether every slot's id is its own offset (``slots == arange``): a dense key range
+        seen whole in its first batch, as small integer keys (categories, dimension ids) usually
+        are. Then a value's id is ``value - base`` and encoding needs no gather. Checked once
+        per slot layout; slots only change while they are not full."""
+        layout = (len(self._slots), self.size)
+        if self._offsets_checked != layout:
+            self._offsets_checked = layout
+            self._offsets_are_ids = self._slots_full() and bool(
+                np.array_equal(self._slots, np.arange(len(self._slots))))
+        return self._offsets_are_ids
 
     def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
         """Make the slot array cover [lo, hi]; False when that range is too wide."""
@@ -241,7 +259,10 @@ class KeyDictionary:
         return (self._folds[-1] if self._folds else self._columns[0]).size
 
     def encode(self, columns: list[pa.Array], insert: bool = True) -> np.ndarray:
-        """Ids (int64) of the key tuples in ``columns``; -1 for unseen keys when not inserting."""
+        """Ids (int64) of the key tuples in ``columns``; -1 for unseen keys when not inserting.
+
+        The array may be a read-only view of the key column itself (see ``_slots_are_offsets``):
+        callers compute new arrays from it rather than writing into it."""
         ids = self._columns[0].encode(columns[0], insert)
         for i, column in enumerate(columns[1:]):
             nxt = self._columns[i + 1].encode(column, insert)
@@ -249,7 +270,7 @@ class KeyDictionary:
             codes = (np.maximum(ids, 0) << 32) | np.maximum(nxt, 0)
             ids = self._folds[i].encode(pa.array(codes), insert)
             if absent.any():
-                ids[absent] = ABSENT
+                ids = np.where(absent, ABSENT, ids)
         return ids
 
     def lookup(self, columns: list[pa.Array], null_matches: bool = True) -> np.ndarray:
@@ -258,7 +279,7 @@ class KeyDictionary:
         if not null_matches:
             for column in columns:
                 if column.null_count:
-                    ids[column.is_null().to_numpy(zero_copy_only=False)] = ABSENT
+                    ids = np.where(column.is_null().to_numpy(zero_copy_only=False), ABSENT, ids)
         return ids
 
     def key_columns(self) -> list[pa.Array]:
