@@ -103,6 +103,31 @@ def test_dense_keys_seen_whole_are_their_own_ids() -> None:
     assert pair.lookup([pa.array([1, 2]), pa.array([1, 0])]).tolist() == [1, -1]
 
 
+def test_aggregate_renumbers_a_key_range_completed_over_batches() -> None:
+    """Keys 0..3 arrive over three batches (ids in order of discovery); once the range is
+    complete the groups are renumbered to the keys' offsets, and the sums follow them."""
+    schema = pa.schema([("k", pa.int64()), ("x", pa.float64())])
+    aggs = (AggCall("count", None, False, BigIntType(nullable=False), "n"),
+            AggCall("sum", 1, False, DoubleType(), "total"))
+    out = pa.schema([("k", pa.int64()), ("n", pa.int64()), ("total", pa.float64())])
+    incremental = IncrementalAggregate(schema, (0,), aggs, out)
+    for keys, xs in [([3, None], [1.0, 2.0]), ([1], [4.0]), ([0, 2], [8.0, 16.0]),
+                     ([3, 0, None], [32.0, 64.0, 128.0])]:
+        incremental.add(pa.record_batch([pa.array(keys, pa.int64()), pa.array(xs)],
+                                        schema=schema))
+    assert sorted(incremental.result().to_pylist(), key=lambda r: (r["k"] is None, r["k"])) == [
+        {"k": 0, "n": 2, "total": 72.0}, {"k": 1, "n": 1, "total": 4.0},
+        {"k": 2, "n": 1, "total": 16.0}, {"k": 3, "n": 2, "total": 33.0},
+        {"k": None, "n": 2, "total": 130.0}]
+    dictionary = KeyDictionary([pa.int64()])
+    dictionary.encode([pa.array([2, 0])])
+    dictionary.encode([pa.array([1, None])])
+    assert dictionary.renumber_as_offsets().tolist() == [0, 2, 1, 3]  # 0, 2 first; then 1, NULL
+    assert dictionary.encode([pa.array([0, 1, 2, None])]).tolist() == [0, 1, 2, 3]
+    assert dictionary.key_columns()[0].to_pylist() == [0, 1, 2, None]
+    assert dictionary.renumber_as_offsets() is None
+
+
 def test_min_max_skip_rows_that_cannot_change_a_group() -> None:
     """Once every group has a value, MIN/MAX fold only rows beyond the bound of all groups;
     rows inside it, NaN and an all-NaN group still come out right."""

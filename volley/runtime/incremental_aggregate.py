@@ -108,13 +108,22 @@ class _State:
             self._at = np.maximum if integral else np.fmax
         else:
             self.initial, self._at = 0, np.add
-        self.values = np.zeros(0, dtype=dtype)
+        # ``values`` is a view of the first groups of ``_buffer``, which grows by doubling: a
+        # key space revealed a few thousand keys per batch is not copied once per batch.
+        self._buffer = np.zeros(0, dtype=dtype)
+        self.values = self._buffer
 
     def grow(self, groups: int) -> None:
-        extra = groups - len(self.values)
-        if extra > 0:
-            fill = np.full(extra, self.initial, dtype=self.values.dtype)
-            self.values = np.concatenate([self.values, fill])
+        if groups > len(self._buffer):
+            buffer = np.full(max(groups, 2 * len(self._buffer)), self.initial,
+                             dtype=self._buffer.dtype)
+            buffer[: len(self.values)] = self.values
+            self._buffer = buffer
+        self.values = self._buffer[:groups]
+
+    def reorder(self, old_of_new: np.ndarray) -> None:
+        """The groups were renumbered: new group ``i`` is old group ``old_of_new[i]``."""
+        self.values[:] = self.values[old_of_new]
 
     def add(self, view: _BatchColumns) -> None:
         if self.kind == "rows":
@@ -196,6 +205,10 @@ class IncrementalAggregate:
         if self._groups is None:
             ids = np.zeros(batch.num_rows, dtype=np.int64)
         else:
+            old_of_new = self._groups.renumber_as_offsets()
+            if old_of_new is not None:
+                for state in self._states.values():
+                    state.reorder(old_of_new)
             ids = self._groups.encode([batch.column(k) for k in self._keys])
             self._grow(self._groups.size)
         view = _BatchColumns(batch, ids, self._size)

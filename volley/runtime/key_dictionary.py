@@ -2,8 +2,8 @@
 
 A ``KeyDictionary`` gives every distinct key tuple it sees an id 0, 1, 2, ... batch after batch
 (within a batch: new non-NULL keys ascending on the direct path below, in order of first
-appearance on the hashed one, then a new NULL key), and can look keys up without inserting them
-(the probe side of a join). Ids are what the numpy accumulators of an aggregation and the row
+appearance on the hashed one, in dictionary order for a dictionary-encoded column, then a new
+NULL key), and can look keys up without inserting them (the probe side of a join). Ids are what the numpy accumulators of an aggregation and the row
 lists of a join's build side are indexed by, so both stay vectorized: no Python per row.
 
 Two representations, chosen per key column:
@@ -27,12 +27,6 @@ import pyarrow.compute as pc
 #: The largest value range a direct (slot array) column may span: 4M slots of int64, 32 MB.
 DIRECT_RANGE_LIMIT = 1 << 22
 ABSENT = -1
-
-
-def _in_order_of_appearance(values: np.ndarray) -> np.ndarray:
-    """The distinct ``values``, in the order each first appears."""
-    distinct, first = np.unique(values, return_index=True)
-    return distinct[np.argsort(first, kind="stable")]
 
 
 def _distinct_offsets(offsets: np.ndarray, bound: int) -> np.ndarray:
@@ -147,6 +141,25 @@ class _ColumnDictionary:
                 np.array_equal(self._slots, np.arange(len(self._slots))))
         return self._offsets_are_ids
 
+    def renumber_as_offsets(self) -> np.ndarray | None:
+        """Renumber a dense key range seen whole so that every value's id is its offset (and
+        the NULL key, if any, comes last); returns the old id of each new id, for the caller
+        to reorder what it indexes by id, or None when there is nothing to do.
+
+        A key range revealed over several batches gets its ids in order of discovery; once it
+        is complete, this one reordering makes every later batch's encoding gather-free.
+        """
+        if not self._direct or not self._slots_full() or self._slots_are_offsets():
+            return None
+        old_of_new = self._slots
+        if self._null_id != ABSENT:
+            old_of_new = np.append(old_of_new, self._null_id)
+            self._null_id = len(self._slots)
+        self._slots = np.arange(len(self._slots), dtype=np.int64)
+        self._values = np.append(self._slots + self._base, 0)[: self.size]
+        self._offsets_are_ids = True
+        return old_of_new
+
     def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
         """Make the slot array cover [lo, hi]; False when that range is too wide."""
         if len(self._slots) == 0:
@@ -196,7 +209,7 @@ class _ColumnDictionary:
         if has_nulls:
             unseen &= indices.is_valid().to_numpy(zero_copy_only=False)
         if unseen.any():
-            fresh = _in_order_of_appearance(positions[unseen])
+            fresh = _distinct_offsets(positions[unseen], len(dictionary))
             mapping[fresh] = self._encode_plain(dictionary.take(pa.array(fresh)), insert)
             ids = mapping[positions]
         if has_nulls:
@@ -272,6 +285,10 @@ class KeyDictionary:
             if absent.any():
                 ids = np.where(absent, ABSENT, ids)
         return ids
+
+    def renumber_as_offsets(self) -> np.ndarray | None:
+        """See ``_ColumnDictionary.renumber_as_offsets``; one key column only (None for more)."""
+        return None if self._folds else self._columns[0].renumber_as_offsets()
 
     def lookup(self, columns: list[pa.Array], null_matches: bool = True) -> np.ndarray:
         """Ids of known key tuples, -1 for the rest (and for any NULL key unless it matches)."""
