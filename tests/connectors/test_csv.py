@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from connector_helpers import make_spec, read_all
 
-from volley.connectors import create_sink, create_source
+from volley.connectors import create_sink, create_source, csv_format
 from volley.errors import ConnectorError, MalformedRowError
 from volley.table.types import DataTypes
 
@@ -167,6 +167,33 @@ def test_delimiter_tab_escape_quotes_comments(tmp_path):
     )
     table = read_all(create_source(make_spec("t", fields, options)))
     assert table.to_pydict() == {"a": [1, 2], "s": ["a\tb", "c"]}
+
+
+def _no_slow_path(*args, **kwargs):
+    raise AssertionError("the fast csv path failed over to the slow one")
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "expected"),
+    [
+        ('1,"two\nlines"\n2,plain\n', {}, ["two\nlines", "plain"]),
+        ("1,one\\\nmore\n2,plain\n", {"csv.escape-character": "\\"}, ["one\nmore", "plain"]),
+        ("1,no quotes\n2,at all\n", {}, ["no quotes", "at all"]),
+    ],
+    ids=["quoted", "escaped", "neither"],
+)
+def test_values_may_span_lines_only_when_quoted_or_escaped(tmp_path, monkeypatch, text, extra,
+                                                          expected):
+    """A file without quote or escape characters is parsed as one value per line (faster);
+    one with them keeps values that hold a newline, also across pyarrow's blocks (tiny here:
+    a block ends inside a value), without falling back to the slow exact reader."""
+    monkeypatch.setattr(csv_format, "BLOCK_SIZE", 16)
+    monkeypatch.setattr(csv_format, "tolerant_batches", _no_slow_path)
+    path = tmp_path / "in.csv"
+    path.write_text(text * 3)
+    fields = [("a", DataTypes.INT()), ("s", DataTypes.STRING())]
+    table = read_all(create_source(make_spec("t", fields, csv_opts(path, **extra))))
+    assert table.to_pydict() == {"a": [1, 2] * 3, "s": expected * 3}
 
 
 def test_comment_line_numbers_in_errors(tmp_path):
