@@ -188,6 +188,7 @@ def test_values_may_span_lines_only_when_quoted_or_escaped(tmp_path, monkeypatch
     one with them keeps values that hold a newline, also across pyarrow's blocks (tiny here:
     a block ends inside a value), without falling back to the slow exact reader."""
     monkeypatch.setattr(csv_format, "BLOCK_SIZE", 16)
+    monkeypatch.setattr(csv_format, "WHOLE_FILE_BLOCK_SIZE", 16)
     monkeypatch.setattr(csv_format, "tolerant_batches", _no_slow_path)
     path = tmp_path / "in.csv"
     path.write_text(text * 3)
