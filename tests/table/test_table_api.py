@@ -155,6 +155,27 @@ def test_pandas_round_trip(t_env):
     assert out["c"].isna().tolist()[2]
 
 
+@pytest.mark.parametrize(
+    ("column", "declared"),
+    [
+        (pd.Series([1.5, float("nan"), 3.5]), None),
+        (pd.Series([1.5, 2.5, 3.5]), None),
+        (pd.Series([1.5, float("nan"), 3.5], dtype="float32"), None),
+        (pd.Series([1.5, float("nan"), 3.5], dtype="float32"), "DOUBLE"),
+        (pd.Series([1.5, None, 3.5], dtype="Float64"), None),
+    ],
+    ids=["nan", "no-nan", "float32", "float32-as-double", "nullable-extension"],
+)
+def test_from_pandas_turns_nan_into_null(t_env, column, declared):
+    """PyFlink's rule: a float NaN in a DataFrame is a NULL in the table, whatever the dtype
+    and whether or not the column's type is declared."""
+    from volley.table import DataTypes
+
+    schema = None if declared is None else [getattr(DataTypes, declared)()]
+    out = rows(t_env.from_pandas(pd.DataFrame({"x": column}), schema).select(col("x").is_null))
+    assert out == [(False,), (column.isna().iloc[1],), (False,)]
+
+
 def test_arrow_round_trip(t_env):
     at = pa.table({"a": pa.array([1, None, 3], pa.int64()), "s": pa.array(["p", "q", None])})
     t = t_env.from_arrow(at)
