@@ -84,8 +84,9 @@ class CsvReader:
     ) -> Iterator[pa.RecordBatch]:
         """pyarrow's batches of the file: parsed whole when it is small (pyarrow then parses
         its blocks in parallel), else streamed block by block so that it never loads at once."""
-        if not self.settings.allow_comments and os.path.getsize(path) <= WHOLE_FILE_BYTES:
-            multiline = _may_hold_multiline_values(path, self.settings)
+        size = os.path.getsize(path)
+        if not self.settings.allow_comments and size <= WHOLE_FILE_BYTES:
+            multiline = size > 0 and _may_hold_multiline_values(path, self.settings)
             options = self._options(on_invalid, positions, multiline, WHOLE_FILE_BLOCK_SIZE)
             yield from pacsv.read_csv(path, **options).to_batches()
             return
@@ -153,11 +154,12 @@ class CsvReader:
 
 
 def _may_hold_multiline_values(path: str, settings: CsvSettings) -> bool:
-    """Whether a value of the file at ``path`` could span lines: only a quoted or escaped one
-    can, so a file without the quote and escape characters cannot. Looking costs one scan of
-    the mapped file (~5 ms for 25 MB), much less than the multi-line parse it saves."""
+    """Whether a value of the file at ``path`` (not empty: mmap cannot map nothing) could span
+    lines: only a quoted or escaped one can, so a file without the quote and escape characters
+    cannot. Looking costs one scan of the mapped file (~5 ms for 25 MB), much less than the
+    multi-line parse it saves."""
     marks = [c.encode() for c in (settings.quote_char, settings.escape_char) if c]
-    if not marks or os.path.getsize(path) == 0:
+    if not marks:
         return False
     with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         return any(data.find(mark) >= 0 for mark in marks)

@@ -152,7 +152,9 @@ class _State:
         of the rows, which are then checked against their own group's value.
         """
         is_min = self.kind == "min"
-        bound = self.values.max() if is_min else self.values.min()
+        # The bound is a pass over every group: worth it only when there are fewer than rows.
+        bound = (self.values.max() if is_min else self.values.min()) \
+            if len(self.values) <= len(ids) else np.nan
         if bound == bound:  # no group is still NaN (without a value)
             rows = np.flatnonzero(data < bound if is_min else data > bound)
             if len(rows) == 0:

@@ -3,8 +3,9 @@
 A ``KeyDictionary`` gives every distinct key tuple it sees an id 0, 1, 2, ... batch after batch
 (within a batch: new non-NULL keys ascending on the direct path below, in order of first
 appearance on the hashed one, in dictionary order for a dictionary-encoded column, then a new
-NULL key), and can look keys up without inserting them (the probe side of a join). Ids are what the numpy accumulators of an aggregation and the row
-lists of a join's build side are indexed by, so both stay vectorized: no Python per row.
+NULL key), and can look keys up without inserting them (the probe side of a join). Ids are what
+the numpy accumulators of an aggregation and the row lists of a join's build side are indexed
+by, so both stay vectorized: no Python per row.
 
 Two representations, chosen per key column:
 
