@@ -22,6 +22,12 @@ pq = lazy_module("pyarrow.parquet")
 
 BATCH_ROWS = 65_536
 
+# The reading thread is one of the pipeline's two busy threads: it decodes while the runner's
+# thread computes. Arrow's column-parallel decode would add a pool thread per column on top; on
+# two cores that oversubscribes them and slows the computing thread more than it speeds decoding
+# (a GROUP BY over 10M Parquet rows: 0.125 against 0.099 s). With more cores the spare ones decode.
+DECODE_THREADS = pa.cpu_count() > 2
+
 
 class ParquetReader:
     def __init__(self, schema: RowType) -> None:
@@ -49,11 +55,14 @@ class ParquetReader:
         names = self.schema.names if columns is None else [self.schema.names[i] for i in columns]
         target = pa.schema([self._arrow_schema.field(n) for n in names])
         with parquet:
-            # Whole row groups decode fastest (columns in parallel); slicing them is free.
-            for group in range(parquet.num_row_groups):
-                table = parquet.read_row_group(group, columns=names)
-                for batch in table.to_batches(max_chunksize=BATCH_ROWS):
-                    yield cast_batch(batch, target, path)
+            # Decoding a batch at a time, not a row group (1M rows) at a time, keeps the buffers
+            # small: the allocator reuses the ones consumed batches release, where whole row
+            # groups need fresh pages (with one decoding thread: 0.099 against 0.132 s, and 0.175
+            # against 0.228 s for the join benchmark).
+            for batch in parquet.iter_batches(
+                batch_size=BATCH_ROWS, columns=names, use_threads=DECODE_THREADS
+            ):
+                yield cast_batch(batch, target, path)
 
 
 def cast_batch(batch: pa.RecordBatch, target: pa.Schema, where: str) -> pa.RecordBatch:
