@@ -24,6 +24,8 @@ CSV_OPTIONS = (
 
 @dataclass(frozen=True)
 class CsvSettings:
+    """The CSV format's options, parsed and checked once per table."""
+
     delimiter: str = ","
     quote_char: str | None = '"'
     escape_char: str | None = None

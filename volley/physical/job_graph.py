@@ -12,6 +12,8 @@ from volley.runtime.operator import Operator
 
 @dataclass
 class Vertex:
+    """One operator (or source) of a job graph and the upstream vertices that feed it."""
+
     id: int
     name: str
     operator: Operator | None = None
@@ -29,6 +31,8 @@ class Vertex:
 
 @dataclass
 class JobGraph:
+    """The operators of one job, in an order where every vertex follows its inputs."""
+
     name: str
     vertices: list[Vertex] = field(default_factory=list)
 

@@ -43,6 +43,8 @@ class WatermarkSpec:
 
 @dataclass(frozen=True)
 class CatalogTable:
+    """A table declared by DDL or a descriptor: its columns, connector options and keys."""
+
     columns: tuple[CatalogColumn, ...]
     options: dict[str, str]
     partition_keys: tuple[str, ...] = ()

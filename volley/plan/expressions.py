@@ -28,6 +28,8 @@ class Expr:
 
 @dataclass(frozen=True)
 class InputRef(Expr):
+    """A column of the operator's input, by position (the name is for messages and plans)."""
+
     index: int
     name: str
     type: DataType  # type: ignore[assignment]
@@ -38,6 +40,8 @@ class InputRef(Expr):
 
 @dataclass(frozen=True)
 class Literal(Expr):
+    """A constant of a SQL type (``None`` is NULL)."""
+
     value: Any
     type: DataType  # type: ignore[assignment]
 
@@ -68,6 +72,8 @@ class Call(Expr):
 
 @dataclass(frozen=True)
 class Cast(Expr):
+    """CAST (or TRY_CAST, when ``safe``) of ``operand`` to ``type``."""
+
     operand: Expr
     type: DataType  # type: ignore[assignment]
     safe: bool = False  # TRY_CAST: NULL instead of an error

@@ -36,6 +36,9 @@ Infer = Callable[[str, list[DataType]], DataType]
 
 @dataclass(frozen=True)
 class FunctionSig:
+    """A built-in function: how its result type follows from its arguments, and how many it
+    takes."""
+
     name: str
     infer: Infer
     min_args: int

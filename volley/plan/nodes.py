@@ -102,6 +102,8 @@ class Scan(Node):
 
 @dataclass(frozen=True, eq=False)
 class Project(Node):
+    """Computes ``exprs`` over each input row, named ``names``."""
+
     input: Node
     exprs: tuple[Expr, ...]
     names: tuple[str, ...]
@@ -132,6 +134,8 @@ class Project(Node):
 
 @dataclass(frozen=True, eq=False)
 class Filter(Node):
+    """Keeps the input rows for which ``condition`` is true (not false, not NULL)."""
+
     input: Node
     condition: Expr
 
@@ -267,6 +271,8 @@ class SetOp(Node):
 
 @dataclass(frozen=True)
 class SortKey:
+    """One ORDER BY key: an input column, its direction and where NULLs go."""
+
     index: int
     ascending: bool = True
     nulls_first: bool | None = None  # None: Flink's default (first for ASC, last for DESC)

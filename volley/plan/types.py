@@ -145,6 +145,8 @@ class DoubleType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class DecimalType(DataType):
+    """DECIMAL(precision, scale): Arrow's decimal128."""
+
     precision: int = 10
     scale: int = 0
 
@@ -166,6 +168,8 @@ class DecimalType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class CharType(DataType):
+    """CHAR(n); held as an Arrow string."""
+
     length: int = 1
 
     def type_name(self) -> str:
@@ -177,6 +181,8 @@ class CharType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class VarCharType(DataType):
+    """VARCHAR(n); STRING is VARCHAR of the largest length."""
+
     length: int = MAX_LENGTH
 
     def type_name(self) -> str:
@@ -188,6 +194,8 @@ class VarCharType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class BinaryType(DataType):
+    """BINARY(n); held as Arrow binary."""
+
     length: int = 1
 
     def type_name(self) -> str:
@@ -199,6 +207,8 @@ class BinaryType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class VarBinaryType(DataType):
+    """VARBINARY(n); BYTES is VARBINARY of the largest length."""
+
     length: int = MAX_LENGTH
 
     def type_name(self) -> str:
@@ -228,6 +238,8 @@ def _time_unit(precision: int) -> str:
 
 @dataclass(frozen=True, repr=False)
 class TimeType(DataType):
+    """TIME(p): Arrow time32 in ms up to p = 3, time64 beyond."""
+
     precision: int = 0
 
     def type_name(self) -> str:
@@ -242,6 +254,9 @@ class TimeType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class TimestampType(DataType):
+    """TIMESTAMP(p), without time zone: an Arrow timestamp of the precision's unit (ms at
+    least)."""
+
     precision: int = 6
 
     def type_name(self) -> str:
@@ -254,6 +269,8 @@ class TimestampType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class LocalZonedTimestampType(DataType):
+    """TIMESTAMP_LTZ(p): an instant, held as an Arrow timestamp in UTC."""
+
     precision: int = 6
 
     def type_name(self) -> str:
@@ -266,6 +283,8 @@ class LocalZonedTimestampType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class ArrayType(DataType):
+    """ARRAY<element>: an Arrow list."""
+
     element_type: DataType = field(default_factory=lambda: VarCharType())
 
     def type_name(self) -> str:
@@ -277,6 +296,8 @@ class ArrayType(DataType):
 
 @dataclass(frozen=True, repr=False)
 class MapType(DataType):
+    """MAP<key, value>: an Arrow map."""
+
     key_type: DataType = field(default_factory=lambda: VarCharType())
     value_type: DataType = field(default_factory=lambda: VarCharType())
 
@@ -301,6 +322,8 @@ class RowField:
 
 @dataclass(frozen=True, repr=False)
 class RowType(DataType):
+    """ROW<fields>: a struct column, and also the schema of a table or an operator's output."""
+
     fields: tuple[RowField, ...] = ()
 
     def type_name(self) -> str:

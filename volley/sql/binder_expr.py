@@ -101,6 +101,8 @@ _UNARY_FN: dict[type, str] = {
 
 @dataclass
 class ScopeColumn:
+    """One column an expression may name: its name, type and table qualifier (for joins)."""
+
     name: str
     type: DataType
     qualifier: str | None = None

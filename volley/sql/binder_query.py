@@ -93,6 +93,9 @@ def _find(node: exp.Expression, pred: Callable[[exp.Expression], bool],
 
 @dataclass
 class SelectRequest:
+    """The clauses of one SELECT, as sqlglot trees, handed from the SQL front end and the Table
+    API to the same binder."""
+
     items: list[exp.Expression]
     where: exp.Expression | None = None
     group_by: list[exp.Expression] | None = None

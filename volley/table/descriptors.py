@@ -23,6 +23,8 @@ sqlglot = lazy_module("sqlglot")
 
 @dataclass(frozen=True)
 class _Column:
+    """A column of a ``Schema`` being built: a type, or a computed column's expression."""
+
     name: str
     data_type: DataType | None = None
     expression: str | None = None
