@@ -71,3 +71,31 @@ def test_close_stops_the_reader_thread():
     while any(t.name == "volley-source-t" for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the reader thread did not stop"
         time.sleep(0.01)
+
+
+def test_in_memory_sources_are_pulled_without_a_thread(monkeypatch):
+    """VALUES / from_pandas data is already in memory: the runner pulls it inline, and a file
+    source in the same job still gets its reading thread."""
+    import pandas as pd
+
+    import volley.runners.local as local
+    from volley.table import EnvironmentSettings, TableEnvironment
+    from volley.table.expressions import col
+
+    started = []
+
+    class Recording(SourcePrefetcher):
+        def __init__(self, iterator, name, *args, **kwargs):
+            started.append(name)
+            super().__init__(iterator, name, *args, **kwargs)
+
+    monkeypatch.setattr(local, "SourcePrefetcher", Recording)
+    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    got = t_env.from_pandas(pd.DataFrame({"a": [1.0, 2.0, 3.0]})).filter(col("a") > 1.5)
+    assert got.to_pandas()["a"].tolist() == [2.0, 3.0]
+    assert started == []
+    t_env.execute_sql("CREATE TABLE g (x BIGINT) WITH ('connector' = 'datagen', "
+                      "'number-of-rows' = '3')")
+    with t_env.execute_sql("SELECT * FROM g").collect() as rows:
+        assert len(list(rows)) == 3
+    assert len(started) == 1

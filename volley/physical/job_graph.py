@@ -20,6 +20,9 @@ class Vertex:
     #: for sources: a factory of the batch iterator (called once per run)
     source: Callable[[], Iterator[pa.RecordBatch]] | None = None
     bounded: bool = True
+    #: for sources: the batches are already in memory (VALUES, from_pandas), so there is no
+    #: reading to overlap with the operators and the runner pulls them without a thread
+    in_memory: bool = False
     #: (upstream vertex id, input port of this vertex)
     inputs: list[tuple[int, int]] = field(default_factory=list)
     parallelism: int = 1

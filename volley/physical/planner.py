@@ -63,7 +63,8 @@ class PhysicalPlanner:
             def values() -> Iterator[pa.RecordBatch]:
                 yield from table.to_batches(max_chunksize=rows)
 
-            return self.graph.add(Vertex(self.graph.next_id(), "Values", source=values))
+            return self.graph.add(Vertex(self.graph.next_id(), "Values", source=values,
+                                         in_memory=True))
         if isinstance(node, n.Scan):
             factory, bounded = self.create_source(node)
             if not self.streaming and not bounded:

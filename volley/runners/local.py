@@ -29,10 +29,10 @@ class SourcePrefetcher:
     """Pulls a source iterator in a daemon thread, up to ``budget_bytes`` of batches ahead of
     the runner (always at least one element).
 
-    The budget is in bytes, not elements, because sources decode in units much larger than the
-    batches they yield: a Parquet reader decodes a whole row group (~16 MB) and then hands out
-    64k-row slices of it. With a budget of a few elements the reader could not start on the next
-    row group until the runner had consumed nearly all of the current one, and decoding and the
+    The budget is in bytes, not elements, because sources may decode in units much larger than
+    the batches they yield (a CSV block, a JSON file), and sliced batches of one such unit hold
+    all of it. With a budget of a few elements such a reader could not start on its next unit
+    until the runner had consumed nearly all of the current one, and decoding and the
     operators' work took turns instead of overlapping.
 
     ``next()`` returns the source's next element, None at its end, and re-raises (in the
@@ -96,6 +96,20 @@ class SourcePrefetcher:
             self._changed.notify_all()
 
 
+class InlineSource:
+    """``SourcePrefetcher``'s interface over batches already in memory, pulled in the runner's
+    thread: a thread to read ahead would only add its start and a hand-over per batch."""
+
+    def __init__(self, iterator: Iterator[Any]) -> None:
+        self._iterator = iterator
+
+    def next(self) -> Any:
+        return next(self._iterator, None)
+
+    def close(self) -> None:
+        pass
+
+
 class RunContext:
     def __init__(self, job_parameters: dict[str, str] | None = None) -> None:
         self.job_parameters = job_parameters or {}
@@ -121,12 +135,14 @@ class LocalRunner:
         operators = [v for v in self.graph.vertices if v.operator is not None]
         for v in operators:
             v.operator.open(self.context)  # type: ignore[union-attr]
-        prefetchers: list[SourcePrefetcher] = []
+        prefetchers: list[SourcePrefetcher | InlineSource] = []
         try:
             sources = []
             for v in self.graph.vertices:
                 if v.is_source:
-                    prefetcher = SourcePrefetcher(v.source(), str(v.id))  # type: ignore[misc]
+                    batches = v.source()  # type: ignore[misc]
+                    prefetcher = InlineSource(batches) if v.in_memory \
+                        else SourcePrefetcher(batches, str(v.id))
                     prefetchers.append(prefetcher)
                     sources.append((v, prefetcher))
             while sources and not self.cancelled:

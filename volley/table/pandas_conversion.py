@@ -46,7 +46,8 @@ def _column_to_arrow(series: Any, target: pa.DataType | None) -> pa.Array:
     plain_float = isinstance(series.dtype, np.dtype) and series.dtype.kind == "f"
     values = series.to_numpy(copy=False) if plain_float else None
     if values is not None and (target is None or target == pa.from_numpy_dtype(values.dtype)):
-        if not np.isnan(values).any():
+        # max() propagates NaN and, unlike isnan().any(), writes no mask of every value
+        if len(values) == 0 or not np.isnan(values.max()):
             return pa.array(values)
     return pa.Array.from_pandas(series, type=target)
 
