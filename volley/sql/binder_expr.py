@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from volley.errors import PlanError, TypeMismatchError, UnknownColumnError, UnsupportedFeatureError
 from volley.plan import functions as F
+from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal, UdfCall
 from volley.plan.types import (
     BigIntType,
@@ -712,3 +713,17 @@ def result_type_of_values(types: list[DataType]) -> DataType:
     if isinstance(t, CharType) and len({getattr(x, "length", None) for x in types}) > 1:
         return VarCharType(t.length, nullable=t.nullable)
     return t
+
+
+def bind_filter(plan: n.Node, scope: Scope, condition: exp.Expression, context: str) -> n.Node:
+    """``plan`` filtered by ``condition`` (WHERE, HAVING, ``Table.filter``), which must be
+    BOOLEAN. It lives here, not with the query binder, so that ``Table.filter`` loads only the
+    expression binder."""
+    cond = ExprBinder(scope, context=context).bind(condition)
+    if not isinstance(cond.type, (BooleanType,)) and not (
+        isinstance(cond, Literal) and cond.value is None
+    ):
+        raise PlanError(
+            f"a filter condition must be BOOLEAN; got {cond.type} from {condition.sql()!r}"
+        )
+    return n.Filter(plan, cond)

@@ -25,6 +25,7 @@ from volley.sql.binder_expr import (
     ExprBinder,
     Scope,
     ScopeColumn,
+    bind_filter,
     result_type_of_values,
 )
 
@@ -105,17 +106,6 @@ class SelectRequest:
     offset: int = 0
     fetch: int | None = None
     auto_prefix: str = "EXPR$"
-
-
-def bind_filter(plan: n.Node, scope: Scope, condition: exp.Expression, context: str) -> n.Node:
-    cond = ExprBinder(scope, context=context).bind(condition)
-    if not isinstance(cond.type, (BooleanType,)) and not (
-        isinstance(cond, Literal) and cond.value is None
-    ):
-        raise PlanError(
-            f"a filter condition must be BOOLEAN; got {cond.type} from {condition.sql()!r}"
-        )
-    return n.Filter(plan, cond)
 
 
 def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:

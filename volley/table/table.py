@@ -83,7 +83,7 @@ class Table:
         return self._select(binder_query.SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
 
     def filter(self, predicate: Any) -> Table:
-        plan = binder_query.bind_filter(self._plan, self._scope(), _single(predicate), "filter")
+        plan = binder_expr.bind_filter(self._plan, self._scope(), _single(predicate), "filter")
         return self._new(plan)
 
     where = filter
