@@ -57,6 +57,11 @@ QUERIES = [
     ("agg_having_sum", "SELECT dept, SUM(salary) FROM emp GROUP BY dept HAVING SUM(salary) > 100"),
     ("agg_count_distinct", "SELECT COUNT(DISTINCT dept), COUNT(DISTINCT salary) FROM emp"),
     ("agg_group_expr", "SELECT id % 2, COUNT(*), MAX(name) FROM emp GROUP BY id % 2"),
+    ("agg_shared_args", "SELECT dept, SUM(salary), AVG(salary), MIN(salary), MAX(salary), "
+     "COUNT(salary), SUM(dept), MAX(dept) FROM emp GROUP BY dept"),
+    ("agg_shared_args_distinct", "SELECT dept, COUNT(DISTINCT bonus), SUM(bonus), AVG(bonus) "
+     "FROM emp GROUP BY dept"),
+    ("agg_shared_args_global", "SELECT SUM(bonus), AVG(bonus), MIN(bonus), COUNT(bonus) FROM emp"),
     # joins
     ("join_inner", "SELECT e.id, d.dname FROM emp e JOIN dept d ON e.dept = d.dept_id"),
     ("join_left", "SELECT e.id, d.dname FROM emp e LEFT JOIN dept d ON e.dept = d.dept_id"),

@@ -251,8 +251,7 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
         arg_type = None
         if arg_node is not None:
             arg = agg_binder.bind(arg_node)
-            pre_exprs.append(arg)
-            arg_index = len(pre_exprs) - 1
+            arg_index = _pre_column(pre_exprs, arg)
             arg_type = arg.type
         aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
                               f"$agg{j}"))
@@ -281,6 +280,20 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
     if req.having is not None:
         result = bind_filter(result, agg_scope, req.having, "HAVING")
     return result, agg_scope
+
+
+def _pre_column(pre_exprs: list[Expr], arg: Expr) -> int:
+    """The position of an aggregate's argument among the columns computed before aggregating.
+
+    A plain column that several aggregates share (``SUM(v), AVG(v), MIN(v)``) is one column,
+    so the aggregation sees one argument and folds, say, one running sum for SUM and AVG.
+    Computed arguments each get their own column: they may be non-deterministic (``RAND()``,
+    a UDF), and then two calls are two different values.
+    """
+    if isinstance(arg, InputRef) and arg in pre_exprs:
+        return pre_exprs.index(arg)
+    pre_exprs.append(arg)
+    return len(pre_exprs) - 1
 
 
 def _group_name(g: exp.Expression, i: int) -> str:
