@@ -286,3 +286,74 @@ def test_rolling_policy_creates_several_parts(tmp_path):
     assert len(parts) == 5
     table = read_all(create_source(make_spec("r", fields, csv_opts(tmp_path / "o"))))
     assert sorted(table.column("a").to_pylist()) == list(range(1500))
+
+
+def _windowed(monkeypatch, window_bytes=64):
+    """Make every file 'large': read a window of ``window_bytes`` at a time."""
+    monkeypatch.setattr(csv_format, "WHOLE_FILE_BYTES", 0)
+    monkeypatch.setattr(csv_format, "WINDOW_BYTES", window_bytes)
+
+
+ID_V = [("id", DataTypes.BIGINT()), ("v", DataTypes.DOUBLE())]
+
+
+@pytest.mark.parametrize("trailing_newline", [True, False])
+@pytest.mark.parametrize("header", [True, False])
+def test_large_file_read_window_by_window_keeps_every_row_once(tmp_path, monkeypatch,
+                                                               trailing_newline, header):
+    """Windows end at line ends, rows come in file order, the skipped first line is skipped
+    once (not at every window's start), and no window falls back to the slow reader."""
+    _windowed(monkeypatch)
+    monkeypatch.setattr(csv_format, "tolerant_batches", _no_slow_path)
+    path = tmp_path / "big.csv"
+    lines = [f"{i},{i}.5" for i in range(500)]
+    text = ("id,v\n" if header else "") + "\n".join(lines) + ("\n" if trailing_newline else "")
+    path.write_text(text)
+    options = csv_opts(path, **({"csv.ignore-first-line": "true"} if header else {}))
+    source = create_source(make_spec("t", ID_V, options))
+    batches = list(source.batches())
+    assert len(batches) > 10  # many windows
+    table = pa.Table.from_batches(batches)
+    assert table.column("id").to_pylist() == list(range(500))
+    assert table.column("v").to_pylist() == [i + 0.5 for i in range(500)]
+
+
+def test_large_file_streams_the_rest_from_the_first_window_with_a_quote(tmp_path, monkeypatch):
+    """A quoted value may hold a line end, so windows cannot be cut after one appears: the
+    rest of the file streams with multi-line parsing and the value keeps its newline."""
+    _windowed(monkeypatch)
+    monkeypatch.setattr(csv_format, "tolerant_batches", _no_slow_path)
+    path = tmp_path / "big.csv"
+    rows = [f"{i},plain{i}" for i in range(100)]
+    rows[60] = '60,"two\nlines"'
+    path.write_text("\n".join(rows) + "\n")
+    fields = [("id", DataTypes.BIGINT()), ("s", DataTypes.STRING())]
+    table = read_all(create_source(make_spec("t", fields, csv_opts(path))))
+    expected = [f"plain{i}" for i in range(100)]
+    expected[60] = "two\nlines"
+    assert table.column("id").to_pylist() == list(range(100))
+    assert table.column("s").to_pylist() == expected
+
+
+def test_large_file_malformed_row_in_a_later_window(tmp_path, monkeypatch):
+    """The slow path takes over from the first row not yet emitted: the error names the right
+    line, and with ignore-parse-errors only that row is skipped."""
+    _windowed(monkeypatch)
+    path = tmp_path / "big.csv"
+    lines = [f"{i},{i}.5" for i in range(300)]
+    lines[250] = "oops,1"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(MalformedRowError, match="line 251, column 'id': cannot parse 'oops'"):
+        list(create_source(make_spec("t", ID_V, csv_opts(path))).batches())
+    source = create_source(
+        make_spec("t", ID_V, csv_opts(path, **{"csv.ignore-parse-errors": "true"}))
+    )
+    ids = read_all(source).column("id").to_pylist()
+    assert ids == [i for i in range(300) if i != 250]
+    assert source.skipped_rows == 1
+
+
+def test_empty_file_has_no_rows(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    assert read_all(create_source(make_spec("t", ID_V, csv_opts(path)))).num_rows == 0

@@ -83,6 +83,22 @@ def test_pandas_udf(tab):
     assert vals(tab.select(padd(col("id"), col("id")))) == [(2,), (4,), (6,), (8,), (10,)]
 
 
+@pytest.mark.parametrize("result_type", [DataTypes.DOUBLE(), DataTypes.FLOAT()])
+def test_pandas_udf_nan_results_are_null(tab, result_type):
+    """A float result's NaN is NULL (as PyFlink converts pandas data), NaN-free results and
+    results of another float width included."""
+    @udf(result_type=result_type, func_type="pandas")
+    def halve_or_nan(x):
+        return (x / 2).where(x % 2 == 0)  # NaN for odd ids
+
+    @udf(result_type=result_type, func_type="pandas")
+    def halve(x):
+        return x / 2
+
+    got = vals(tab.select(halve_or_nan(col("id")), halve(col("id"))))
+    assert got == [(None, 0.5), (1.0, 1.0), (None, 1.5), (2.0, 2.0), (None, 2.5)]
+
+
 def test_legacy_udf_type_pandas(tab):
     seen = []
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from volley.common.nan_to_null import float_array_without_nan
 from volley.common.row import Row
 from volley.errors import UdfError
 from volley.plan.types import DataType, MapType, RowType
@@ -168,6 +169,9 @@ def _pandas_result(udf: Any, result: Any, length: int) -> pa.Array:
             f"pandas UDF {udf.name!r} (defined at {udf.source_location}) returned {size} values "
             f"for {length} input rows; a pandas UDF must return one value per row"
         )
+    wrapped = float_array_without_nan(values, arrow_type)
+    if wrapped is not None:
+        return wrapped
     try:
         if isinstance(values, pa.Array):
             return values.cast(arrow_type)
