@@ -86,7 +86,7 @@ class CsvReader:
         self, path: str, on_invalid: Callable[[object], str] | None, positions: list[int]
     ) -> Iterator[pa.RecordBatch]:
         """pyarrow's batches of the file: parsed whole when it is small (pyarrow then parses
-        its blocks in parallel), else streamed block by block so that it never loads at once."""
+        its blocks in parallel), else a window at a time so that it never loads at once."""
         size = os.path.getsize(path)
         if self.settings.allow_comments:
             yield from _streamed(_CommentFilter(path), self._options(on_invalid, positions))
@@ -124,7 +124,7 @@ class CsvReader:
             first = start == 0
             if any(text.find(mark, start, end) >= 0 for mark in marks):
                 options = self._options(on_invalid, positions, first_window=first)
-                yield from _streamed(_in_place(text, start, size), options)
+                yield from _streamed(_from_offset(path, start), options)
                 return
             options = self._options(on_invalid, positions, False, WHOLE_FILE_BLOCK_SIZE,
                                     first_window=first)
@@ -201,6 +201,14 @@ def _streamed(source: object, options: dict[str, object]) -> Iterator[pa.RecordB
 def _in_place(text: mmap.mmap, start: int, end: int) -> pa.BufferReader:
     """Bytes ``start:end`` of the mapped file, without a copy; the buffer keeps the map alive."""
     return pa.BufferReader(pa.py_buffer(memoryview(text)[start:end]))
+
+
+def _from_offset(path: str, start: int) -> pa.NativeFile:
+    """The file, read from byte ``start`` on (by reads, not mapped: a streamed rest of any
+    length does not stay in the process's memory)."""
+    file = pa.OSFile(path)
+    file.seek(start)
+    return file
 
 
 def _unmap_pages(text: mmap.mmap, start: int, end: int) -> None:
