@@ -50,6 +50,10 @@ class CsvReader:
         self.skipped_rows = 0
         self._arrow_schema = schema.to_arrow_schema()
         self._text_columns = [i for i, f in enumerate(schema.fields) if _needs_finish(f, settings)]
+        # Only a quoted or escaped value can span lines: text without these cannot hold one.
+        self._line_spanning_marks = [
+            c.encode() for c in (settings.quote_char, settings.escape_char) if c
+        ]
 
     def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
         """Batches of the columns ``columns``; pyarrow skips converting the others."""
@@ -91,7 +95,7 @@ class CsvReader:
         if self.settings.allow_comments:
             yield from _streamed(_CommentFilter(path), self._options(on_invalid, positions))
         elif size <= WHOLE_FILE_BYTES:
-            multiline = size > 0 and _may_hold_multiline_values(path, self.settings)
+            multiline = size > 0 and self._may_hold_multiline_values(path)
             options = self._options(on_invalid, positions, multiline, WHOLE_FILE_BLOCK_SIZE)
             yield from pacsv.read_csv(path, **options).to_batches()
         else:
@@ -113,7 +117,6 @@ class CsvReader:
         when the last buffer pyarrow holds over it is, not closed here."""
         if size == 0:  # emptied since it was measured (and mmap cannot map nothing)
             return
-        marks = [c.encode() for c in (self.settings.quote_char, self.settings.escape_char) if c]
         with open(path, "rb") as file:
             text = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         start = 0
@@ -122,7 +125,7 @@ class CsvReader:
             if end < size:
                 end = text.find(b"\n", end) + 1 or size
             first = start == 0
-            if any(text.find(mark, start, end) >= 0 for mark in marks):
+            if _holds_any(text, self._line_spanning_marks, start, end):
                 options = self._options(on_invalid, positions, first_window=first)
                 yield from _streamed(_from_offset(path, start), options)
                 return
@@ -131,6 +134,15 @@ class CsvReader:
             yield from pacsv.read_csv(_in_place(text, start, end), **options).to_batches()
             _unmap_pages(text, start, end)
             start = end
+
+    def _may_hold_multiline_values(self, path: str) -> bool:
+        """Whether a value of the file at ``path`` (not empty: mmap cannot map nothing) could
+        span lines. Looking costs one scan of the mapped file (~5 ms for 25 MB), much less than
+        the multi-line parse it saves."""
+        if not self._line_spanning_marks:
+            return False
+        with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _holds_any(data, self._line_spanning_marks)
 
     def _options(
         self, on_invalid: Callable[[object], str] | None, positions: list[int],
@@ -220,16 +232,10 @@ def _unmap_pages(text: mmap.mmap, start: int, end: int) -> None:
         text.madvise(advice, first_page, end - first_page)
 
 
-def _may_hold_multiline_values(path: str, settings: CsvSettings) -> bool:
-    """Whether a value of the file at ``path`` (not empty: mmap cannot map nothing) could span
-    lines: only a quoted or escaped one can, so a file without the quote and escape characters
-    cannot. Looking costs one scan of the mapped file (~5 ms for 25 MB), much less than the
-    multi-line parse it saves."""
-    marks = [c.encode() for c in (settings.quote_char, settings.escape_char) if c]
-    if not marks:
-        return False
-    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return any(data.find(mark) >= 0 for mark in marks)
+def _holds_any(text: mmap.mmap, marks: list[bytes], start: int = 0, end: int | None = None) -> bool:
+    """Whether ``text[start:end]`` holds any of ``marks`` (a ``find`` per mark, no copy)."""
+    end = len(text) if end is None else end
+    return any(text.find(mark, start, end) >= 0 for mark in marks)
 
 
 def _needs_finish(field, settings: CsvSettings) -> bool:
