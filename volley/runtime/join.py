@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
+from volley.runtime import key_dictionary
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
 from volley.runtime.key_dictionary import KeyDictionary
 
@@ -43,7 +44,8 @@ class BuildSide:
     is one gather. ``matched`` records which build rows found a partner, for RIGHT and FULL joins.
     """
 
-    def __init__(self, table: pa.Table, keys: list[int], key_types: list[pa.DataType]) -> None:
+    def __init__(self, table: pa.Table, keys: list[int], key_types: list[pa.DataType],
+                 direct_range_limit: int | None = None) -> None:
         self.table = table.combine_chunks()
         self.key_types = key_types
         self.has_keys = bool(keys)
@@ -51,7 +53,7 @@ class BuildSide:
         self.matched = np.zeros(self.table.num_rows, dtype=bool)
         if not keys:
             return
-        self.dictionary = KeyDictionary(key_types)
+        self.dictionary = KeyDictionary(key_types, direct_range_limit)
         ids = self.dictionary.encode(_key_columns(self.table, keys, key_types))
         self.rows = np.argsort(ids, kind="stable")
         self.counts = np.bincount(ids, minlength=self.dictionary.size)
@@ -150,14 +152,7 @@ def probe_join(
     ``unmatched_build_rows`` adds the rest once every probe row has been seen."""
     right = build.table
     li, ri = build.pairs(left, left_keys)
-    if residual is not None and len(li):
-        pairs = _gather(left, right, li, ri, None)
-        batch = pairs.combine_chunks().to_batches()
-        if batch:
-            mask = evaluate_predicate(compile_expr(residual, ctx), batch[0]).to_numpy(
-                zero_copy_only=False
-            )
-            li, ri = li[mask], ri[mask]
+    li, ri = _where_residual_holds(left, right, li, ri, residual, ctx)
     if kind in ("right", "full"):
         build.matched[ri] = True
     if kind in ("semi", "anti", "null_aware_anti"):
@@ -177,6 +172,70 @@ def probe_join(
         li = np.concatenate([li, unmatched])
         ri = np.concatenate([ri, np.full(len(unmatched), -1, dtype=np.int64)])
     return _gather(left, right, li, ri, out, columns)
+
+
+def _where_residual_holds(left: pa.Table, right: pa.Table, li: np.ndarray, ri: np.ndarray,
+                          residual: Expr | None, ctx: EvalContext) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (rows ``li`` of ``left``, rows ``ri`` of ``right``) for which the non-equi
+    part of the join condition holds: all of them when there is none."""
+    if residual is None or not len(li):
+        return li, ri
+    batch = _gather(left, right, li, ri, None).combine_chunks().to_batches()
+    if not batch:
+        return li, ri
+    mask = evaluate_predicate(compile_expr(residual, ctx), batch[0]).to_numpy(zero_copy_only=False)
+    return li[mask], ri[mask]
+
+
+#: The narrowest slot array a streaming join's run may number its keys through.
+RUN_MIN_SLOTS = 1 << 12
+
+
+class GrowingBuildSide:
+    """One input of a streaming inner join, hashed as it grows, for the other input's batches
+    to probe.
+
+    Rebuilding one ``BuildSide`` of everything seen at each batch made a stream join quadratic.
+    Instead the rows sit in runs, each a ``BuildSide``, the newest the smallest: a new batch is
+    a run of its own, and while the run before it is at most twice its size the two are merged,
+    as a binary counter carries. So a probe visits O(log n) runs and a row is hashed again
+    O(log n) times over the whole stream.
+    """
+
+    def __init__(self, schema: pa.Schema, keys: list[int], types: list[pa.DataType]) -> None:
+        self._schema, self._keys, self._types = schema, keys, types
+        self.runs: list[BuildSide] = []
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        self.runs.append(self._run(pa.Table.from_batches([batch], schema=self._schema)))
+        while len(self.runs) > 1 and (
+            self.runs[-2].table.num_rows <= 2 * self.runs[-1].table.num_rows
+        ):
+            newer, older = self.runs.pop(), self.runs.pop()
+            self.runs.append(self._run(pa.concat_tables([older.table, newer.table])))
+
+    def _run(self, table: pa.Table) -> BuildSide:
+        """A run is hashed once and probed by a few batches before it is merged, so its keys
+        get a slot array (``KeyDictionary``) only as wide as a few slots per row: a run of
+        1,000 rows keyed over a million values would otherwise fill 8 MB of slots."""
+        limit = min(key_dictionary.DIRECT_RANGE_LIMIT, max(RUN_MIN_SLOTS, 8 * table.num_rows))
+        return BuildSide(table, self._keys, self._types, limit)
+
+    def join(self, probe: pa.Table, probe_keys: list[int], probe_is_left: bool,
+             residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> list[pa.Table]:
+        """The inner join of ``probe`` with every row added so far, one table per run (left
+        input's columns first, whichever side ``probe`` comes from)."""
+        results = []
+        for run in self.runs:
+            probe_rows, run_rows = run.pairs(probe, probe_keys)
+            left, right, li, ri = (
+                (probe, run.table, probe_rows, run_rows) if probe_is_left
+                else (run.table, probe, run_rows, probe_rows)
+            )
+            li, ri = _where_residual_holds(left, right, li, ri, residual, ctx)
+            if len(li):
+                results.append(_gather(left, right, li, ri, out))
+        return results
 
 
 def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema,

@@ -50,8 +50,9 @@ def _same_array(a: pa.Array, b: pa.Array) -> bool:
 class _ColumnDictionary:
     """Ids for the values of one key column (NULL included, as its own id)."""
 
-    def __init__(self, arrow_type: pa.DataType) -> None:
+    def __init__(self, arrow_type: pa.DataType, direct_range_limit: int) -> None:
         self.type = arrow_type
+        self._range_limit = direct_range_limit
         self.size = 0
         self._null_id = ABSENT
         self._direct = pa.types.is_integer(arrow_type)
@@ -164,7 +165,7 @@ class _ColumnDictionary:
     def _ensure_slots(self, lo: int, hi: int, insert: bool) -> bool:
         """Make the slot array cover [lo, hi]; False when that range is too wide."""
         if len(self._slots) == 0:
-            if hi - lo >= DIRECT_RANGE_LIMIT or not insert:
+            if hi - lo >= self._range_limit or not insert:
                 return False
             self._base, self._slots = lo, np.full(hi - lo + 1, ABSENT, dtype=np.int64)
             return True
@@ -172,7 +173,7 @@ class _ColumnDictionary:
         if lo >= self._base and hi < end:
             return True
         new_lo, new_hi = min(lo, self._base), max(hi, end - 1)
-        if new_hi - new_lo >= DIRECT_RANGE_LIMIT or not insert:
+        if new_hi - new_lo >= self._range_limit or not insert:
             return False
         slots = np.full(new_hi - new_lo + 1, ABSENT, dtype=np.int64)
         slots[self._base - new_lo : self._base - new_lo + len(self._slots)] = self._slots
@@ -263,10 +264,14 @@ class _ColumnDictionary:
 class KeyDictionary:
     """Dense ids for the distinct tuples of one or more key columns; see the module docstring."""
 
-    def __init__(self, key_types: list[pa.DataType]) -> None:
-        self._columns = [_ColumnDictionary(t) for t in key_types]
+    def __init__(self, key_types: list[pa.DataType], direct_range_limit: int | None = None) -> None:
+        """``direct_range_limit``: the widest value range a column is numbered through a slot
+        array (default ``DIRECT_RANGE_LIMIT``). The array costs its range once, which a
+        dictionary for a whole stream soon repays; one for a few rows may want it smaller."""
+        limit = DIRECT_RANGE_LIMIT if direct_range_limit is None else direct_range_limit
+        self._columns = [_ColumnDictionary(t, limit) for t in key_types]
         # folding: a dictionary over (ids of the columns so far << 32 | the next column's id)
-        self._folds = [_ColumnDictionary(pa.int64()) for _ in key_types[1:]]
+        self._folds = [_ColumnDictionary(pa.int64(), limit) for _ in key_types[1:]]
 
     @property
     def size(self) -> int:

@@ -24,8 +24,8 @@ from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accum
 from volley.runtime.join import (
     ALL_COLUMNS,
     BuildSide,
+    GrowingBuildSide,
     OutputColumns,
-    join_tables,
     key_types,
     probe_join,
     unmatched_build_rows,
@@ -236,29 +236,30 @@ class JoinOp(Operator):
 
 class StreamInnerJoinOp(Operator):
     """Streaming inner join of two insert-only inputs: each new batch is joined with
-    everything the other side has seen, then remembered (Flink's regular join)."""
+    everything the other side has seen, then remembered (Flink's regular join). Each side is
+    kept hashed as it grows (``GrowingBuildSide``), so a batch costs O(log n) probes, not a
+    rehash of the other side."""
 
     name = "Join"
     arity = 2
 
     def __init__(self, schemas: list[pa.Schema], left_keys: list[int], right_keys: list[int],
                  residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> None:
-        self._schemas = schemas
-        self._seen: list[list[pa.RecordBatch]] = [[], []]
-        self._args = (left_keys, right_keys, residual, out, ctx)
+        types = key_types(schemas[0], schemas[1], left_keys, right_keys)
+        self._keys = (left_keys, right_keys)
+        self._sides = (GrowingBuildSide(schemas[0], left_keys, types),
+                       GrowingBuildSide(schemas[1], right_keys, types))
+        self._residual, self._out, self._ctx = residual, out, ctx
 
     def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
-        lk, rk, residual, out, ctx = self._args
         if batch.num_rows == 0:
             return []
-        other = pa.Table.from_batches(self._seen[1 - port], schema=self._schemas[1 - port])
-        self._seen[port].append(batch)
-        mine = pa.Table.from_batches([batch])
-        if port == 0:
-            result = join_tables(mine, other, "inner", lk, rk, residual, out, ctx)
-        else:
-            result = join_tables(other, mine, "inner", lk, rk, residual, out, ctx)
-        return to_batches(result)
+        results = self._sides[1 - port].join(
+            pa.Table.from_batches([batch]), self._keys[port], port == 0,
+            self._residual, self._out, self._ctx,
+        )
+        self._sides[port].add(batch)
+        return [b for result in results for b in to_batches(result)]
 
 
 class SortOp(BufferingOperator):
