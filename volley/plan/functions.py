@@ -331,7 +331,7 @@ _register("unix_timestamp", lambda f, a: BigIntType(nullable=_nullable(a)), 0, 2
 _register("floor_time ceil_time", lambda f, a: a[0], 1)
 _register("current_date", lambda f, a: DateType(nullable=False), 0)
 _register("current_time", lambda f, a: TimeType(0, nullable=False), 0)
-_register("current_timestamp", lambda f, a: LocalZonedTimestampType(3, nullable=False), 0)
+_register("current_timestamp proctime", lambda f, a: LocalZonedTimestampType(3, nullable=False), 0)
 _register("localtimestamp now", lambda f, a: TimestampType(3, nullable=False), 0)
 _register("timestampadd", lambda f, a: a[1], 2)
 _register("timestampdiff", lambda f, a: IntType(nullable=_nullable(a)), 2)

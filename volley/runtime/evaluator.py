@@ -57,7 +57,8 @@ def _compile_call(call: Call, ctx: EvalContext) -> Compiled:
     if call.fn == "rand":
         rng = np.random.default_rng()
         return lambda batch: pa.array(rng.random(batch.num_rows))
-    if call.fn in ("current_timestamp", "localtimestamp", "now", "current_date", "current_time"):
+    if call.fn in ("current_timestamp", "proctime", "localtimestamp", "now", "current_date",
+                   "current_time"):
         return _compile_now(call)
     kernel = _guarded(KERNELS[call.fn], call)
     if len(args) == 1:
@@ -116,9 +117,10 @@ def _compile_now(call: Call) -> Compiled:
     import datetime
 
     def now(batch: pa.RecordBatch) -> Value:
+        if call.fn in ("current_timestamp", "proctime"):  # TIMESTAMP_LTZ: an instant
+            return pa.scalar(datetime.datetime.now(datetime.UTC), type=call.type.to_arrow())
         t = datetime.datetime.now()
         value = {
-            "current_timestamp": datetime.datetime.now(datetime.UTC),
             "current_date": t.date(),
             "current_time": t.time().replace(microsecond=0),
         }.get(call.fn, t)

@@ -5,6 +5,7 @@ udf, runners); nothing below imports it.
 """
 
 from volley.common.row import Row, RowKind
+from volley.table import expressions  # a submodule PyFlink's package exposes too
 from volley.table.descriptors import FormatDescriptor, Schema, TableDescriptor
 from volley.table.environment_settings import EnvironmentSettings
 from volley.table.expression import Expression
@@ -34,5 +35,5 @@ __all__ = [
     "EnvironmentSettings", "Expression", "FormatDescriptor", "FunctionContext", "GroupedTable",
     "ResultKind", "Row", "RowKind", "ScalarFunction", "Schema", "StatementSet",
     "StreamTableEnvironment", "Table", "TableConfig", "TableDescriptor", "TableEnvironment",
-    "TableFunction", "TableResult", "TableSchema", "udaf", "udf", "udtf",
+    "TableFunction", "TableResult", "TableSchema", "expressions", "udaf", "udf", "udtf",
 ]

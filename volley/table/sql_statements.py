@@ -10,6 +10,7 @@ from volley.plan.expressions import InputRef
 from volley.plan.types import BooleanType, VarCharType
 from volley.sql import statements as s
 from volley.table.table_result import ResultKind, TableResult
+from volley.table.table_schema import flink_sql, time_attribute_marker
 
 if TYPE_CHECKING:
     from volley.table.table_environment import TableEnvironment
@@ -166,17 +167,20 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
         names = [c.name for c in obj.columns]
         plan = t_env._scan(stmt.name)
         types = plan.schema.types
-        computed = [c.expression.sql() if c.expression is not None else None for c in obj.columns]
+        computed = [flink_sql(c.expression) if c.expression is not None else None
+                    for c in obj.columns]
         watermark = obj.watermark
         keys = obj.primary_key
+    markers = ([""] * len(names) if isinstance(obj, n.Node)
+               else [time_attribute_marker(obj, nm) for nm in names])
     columns = [
         names,
-        [str(t.as_nullable()) for t in types],
+        [str(t.as_nullable()) + marker for t, marker in zip(types, markers, strict=True)],
         [t.nullable for t in types],
         [f"PRI({', '.join(keys)})" if nm in keys else None for nm in names],
         [f"AS {c}" if c else None for c in computed],
-        [watermark.expression.sql() if watermark is not None and watermark.column == nm else None
-         for nm in names],
+        [flink_sql(watermark.expression) if watermark is not None and watermark.column == nm
+         else None for nm in names],
     ]
     return TableResult.of_rows(
         ["name", "type", "null", "key", "extras", "watermark"],

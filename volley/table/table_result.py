@@ -73,8 +73,10 @@ class TableResult:
         streaming: bool = False,
         job_id: str | None = None,
         on_close: Any = None,
+        null_text: str = "<NULL>",
     ) -> None:
         self._row_type = row_type
+        self._null_text = null_text  # how print() shows NULL: empty for metadata results
         self._batches = batches if batches is not None else iter(())
         self._kind = kind
         self._streaming = streaming
@@ -99,7 +101,7 @@ class TableResult:
             [pa.array(c, t.to_arrow()) for c, t in zip(columns, types, strict=True)],
             schema=row_type.to_arrow_schema(),
         )
-        return TableResult(row_type, iter([batch]))
+        return TableResult(row_type, iter([batch]), null_text="")
 
     # -- PyFlink API ------------------------------------------------------------------------------
     def get_job_client(self) -> JobClient | None:
@@ -125,7 +127,8 @@ class TableResult:
     def print(self) -> None:
         from volley.table.tableau import print_tableau
 
-        print_tableau(self._row_type, list(self._take_batches()), self._streaming)
+        print_tableau(self._row_type, list(self._take_batches()), self._streaming,
+                      self._null_text)
 
     # -- Volley extensions ------------------------------------------------------------------------
     def to_arrow(self) -> pa.Table:

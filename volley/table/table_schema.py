@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from volley.plan.types import DataType, RowType
+
+if TYPE_CHECKING:
+    from volley.plan.catalog import CatalogTable
 
 
 class TableSchema:
-    def __init__(self, names: list[str], types: list[DataType]) -> None:
+    def __init__(self, names: list[str], types: list[DataType], extras: list[str] | None = None,
+                 watermark: str | None = None) -> None:
+        """``extras``: what each column's line adds after its type (a time attribute marker, a
+        computed column's expression); ``watermark``: the line a declared watermark adds."""
         self._names = names
         self._types = types
+        self._extras = extras if extras is not None else [""] * len(names)
+        self._watermark = watermark
 
     @staticmethod
     def of(row_type: RowType) -> TableSchema:
         return TableSchema(row_type.names, row_type.types)
+
+    @staticmethod
+    def of_declared(table: CatalogTable, row_type: RowType) -> TableSchema:
+        """The schema of a declared table read whole (``from_path``), as Flink prints a resolved
+        schema: time attributes marked, computed columns with their expressions, the watermark."""
+        extras = [time_attribute_marker(table, c.name)
+                  + (f" AS {flink_sql(c.expression)}" if c.expression is not None else "")
+                  for c in table.columns]
+        watermark = None
+        if table.watermark is not None:
+            column = table.watermark.column
+            watermark = (f"WATERMARK FOR `{column}`: {row_type.types[row_type.names.index(column)]}"
+                         f" AS {flink_sql(table.watermark.expression)}")
+        return TableSchema(row_type.names, row_type.types, extras, watermark)
 
     def get_field_names(self) -> list[str]:
         return list(self._names)
@@ -44,9 +68,12 @@ class TableSchema:
 
     def __str__(self) -> str:
         lines = ["("]
-        for i, (n, t) in enumerate(zip(self._names, self._types, strict=True)):
-            sep = "," if i < len(self._names) - 1 else ""
-            lines.append(f"  `{n}` {t}{sep}")
+        entries = [f"`{n}` {t}{extra}"
+                   for n, t, extra in zip(self._names, self._types, self._extras, strict=True)]
+        if self._watermark is not None:
+            entries.append(self._watermark)
+        lines.extend(f"  {entry}{',' if i < len(entries) - 1 else ''}"
+                     for i, entry in enumerate(entries))
         lines.append(")")
         return "\n".join(lines)
 
@@ -56,3 +83,24 @@ class TableSchema:
         return isinstance(other, TableSchema) and other._names == self._names and (
             other._types == self._types
         )
+
+
+def flink_sql(expression: Any) -> str:
+    """A declared expression (a sqlglot tree) as Flink prints it in schemas and DESCRIBE:
+    identifiers in backticks, function names in capitals."""
+    from volley.sql.dialect import Flink
+
+    return expression.sql(dialect=Flink, identify=True)
+
+
+def time_attribute_marker(table: CatalogTable, column: str) -> str:
+    """`` *ROWTIME*`` for the column a watermark is declared on, `` *PROCTIME*`` for a column
+    computed as ``PROCTIME()``, else nothing: the markers Flink prints after such a type."""
+    if table.watermark is not None and table.watermark.column == column:
+        return " *ROWTIME*"
+    declared = next((c for c in table.columns if c.name == column), None)
+    if declared is not None and declared.expression is not None and (
+        flink_sql(declared.expression).upper() == "PROCTIME()"
+    ):
+        return " *PROCTIME*"
+    return ""

@@ -13,9 +13,9 @@ from volley.plan.types import RowType
 _KIND_TEXT = ("+I", "-U", "+U", "-D")
 
 
-def format_value(value: Any) -> str:
+def format_value(value: Any, null_text: str = "<NULL>") -> str:
     if value is None:
-        return "<NULL>"
+        return null_text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -35,7 +35,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def print_tableau(row_type: RowType, batches: list[pa.RecordBatch], streaming: bool) -> None:
+def print_tableau(row_type: RowType, batches: list[pa.RecordBatch], streaming: bool,
+                  null_text: str = "<NULL>") -> None:
+    """Rows as Flink's tableau print style shows them; metadata results (DESCRIBE, SHOW) print
+    NULL as an empty cell (``null_text=""``), as Flink does."""
     names = row_type.names
     width = len(names)
     rows: list[list[str]] = []
@@ -43,7 +46,7 @@ def print_tableau(row_type: RowType, batches: list[pa.RecordBatch], streaming: b
         cols = [b.column(i).to_pylist() for i in range(width)]
         kinds = b.column(width).to_pylist() if b.num_columns > width else [0] * b.num_rows
         for r in range(b.num_rows):
-            cells = [format_value(cols[c][r]) for c in range(width)]
+            cells = [format_value(cols[c][r], null_text) for c in range(width)]
             rows.append(([_KIND_TEXT[kinds[r]]] if streaming else []) + cells)
     header = (["op"] if streaming else []) + names
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
