@@ -59,9 +59,12 @@ def _single(predicate: Any) -> exp.Expression:
 
 
 class Table:
-    def __init__(self, plan: n.Node, t_env: TableEnvironment) -> None:
+    def __init__(self, plan: n.Node, t_env: TableEnvironment, declared: Any = None) -> None:
+        """``declared``: the ``CatalogTable`` this table reads whole (``from_path``), whose
+        declaration ``print_schema`` shows; tables derived from it do not carry it."""
         self._plan = plan
         self._t_env = t_env
+        self._declared = declared
 
     # -- internals --------------------------------------------------------------------------------
     @property
@@ -262,9 +265,8 @@ class Table:
     def get_schema(self):
         from volley.table.table_schema import TableSchema
 
-        declared = _declared_table(self._plan)
-        if declared is not None:
-            return TableSchema.of_declared(declared, self._plan.schema)
+        if self._declared is not None:
+            return TableSchema.of_declared(self._declared, self._plan.schema)
         return TableSchema.of(self._plan.schema)
 
     get_resolved_schema = get_schema
@@ -329,14 +331,3 @@ class GroupedTable:
     def flat_aggregate(self, func: Any) -> Any:
         return self._table.flat_aggregate(func)
 
-
-def _declared_table(plan: n.Node) -> Any:
-    """The declared table (``CatalogTable``) that ``plan`` reads whole, as ``from_path`` builds
-    it: a scan, with the projection that adds computed columns if there are any; else None."""
-    scan = plan.input if isinstance(plan, n.Project) else plan
-    if not isinstance(scan, n.Scan):
-        return None
-    declared = scan.catalog_table
-    if plan is not scan and plan.schema.names != [c.name for c in declared.columns]:
-        return None
-    return declared

@@ -133,12 +133,13 @@ class TableEnvironment:
         return self.from_arrow(df.to_arrow())
 
     def from_path(self, path: str) -> Table:
-        return Table(self._scan(path), self)
+        declared = self._catalog.lookup(path)
+        return Table(self._scan(path), self, None if isinstance(declared, n.Node) else declared)
 
     def from_descriptor(self, descriptor: Any) -> Table:
         name = f"*anonymous_{uuid.uuid4().hex[:8]}*"
         self._register_descriptor(name, descriptor)
-        return Table(self._scan(name), self)
+        return self.from_path(name)
 
     def _scan(self, path: str) -> n.Node:
         obj = self._catalog.lookup(path)
