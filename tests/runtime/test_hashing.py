@@ -20,7 +20,7 @@ from volley.runtime import key_dictionary
 from volley.runtime.aggregate import aggregate_table
 from volley.runtime.evaluator import EvalContext
 from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accumulate
-from volley.runtime.join import join_tables
+from volley.runtime.join import BuildSide, key_types, probe_join, unmatched_build_rows
 from volley.runtime.key_dictionary import KeyDictionary
 
 INT_KEYS = st.one_of(st.none(), st.integers(-5, 5), st.integers(-(2**40), 2**40))
@@ -233,13 +233,23 @@ def test_hash_join_matches_nested_loop_join(left, right, limit, kind) -> None:
         _check_join(left, right, kind)
 
 
+def _join_tables(left: pa.Table, right: pa.Table, kind: str, out: pa.Schema) -> pa.Table:
+    """The whole join of two tables on their first columns, as the batch HashJoin runs it:
+    build on ``right``, probe with ``left``, then RIGHT/FULL's unmatched build rows."""
+    build = BuildSide(right, [0], key_types(left.schema, right.schema, [0], [0]))
+    result = probe_join(build, left, kind, [0], None, out, EvalContext())
+    if kind in ("right", "full"):
+        result = pa.concat_tables([result, unmatched_build_rows(build, left.schema, out)])
+    return result
+
+
 def _check_join(left, right, kind) -> None:
     schema = pa.schema([("k", pa.int64()), ("v", pa.int64())])
     lt = pa.Table.from_pylist([{"k": k, "v": v} for k, v in left], schema=schema)
     rt = pa.Table.from_pylist([{"k": k, "v": v} for k, v in right], schema=schema)
     names = ["k", "v"] if kind in ("semi", "anti") else ["k", "v", "k0", "v0"]
     out = pa.schema([pa.field(n, pa.int64()) for n in names])
-    result = join_tables(lt, rt, kind, [0], [0], None, out, EvalContext())
+    result = _join_tables(lt, rt, kind, out)
     assert _sorted_rows(result) == sorted(
         _nested_loop(left, right, kind), key=lambda r: [(v is None, str(v)) for v in r]
     )

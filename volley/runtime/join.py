@@ -118,25 +118,6 @@ def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     return a
 
 
-def join_tables(
-    left: pa.Table,
-    right: pa.Table,
-    kind: str,
-    left_keys: list[int],
-    right_keys: list[int],
-    residual: Expr | None,
-    out: pa.Schema,
-    ctx: EvalContext,
-) -> pa.Table:
-    """The whole join of two tables: build on ``right``, probe with ``left``."""
-    types = key_types(left.schema, right.schema, left_keys, right_keys)
-    build = BuildSide(right, right_keys, types)
-    result = probe_join(build, left, kind, left_keys, residual, out, ctx)
-    if kind in ("right", "full"):
-        result = pa.concat_tables([result, unmatched_build_rows(build, left.schema, out)])
-    return result
-
-
 def probe_join(
     build: BuildSide,
     left: pa.Table,

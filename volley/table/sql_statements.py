@@ -163,6 +163,7 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
         computed = [None] * len(names)
         watermark = None
         keys: tuple[str, ...] = ()
+        markers = [""] * len(names)
     else:
         names = [c.name for c in obj.columns]
         plan = t_env._scan(stmt.name)
@@ -171,8 +172,7 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
                     for c in obj.columns]
         watermark = obj.watermark
         keys = obj.primary_key
-    markers = ([""] * len(names) if isinstance(obj, n.Node)
-               else [time_attribute_marker(obj, nm) for nm in names])
+        markers = [time_attribute_marker(obj, nm) for nm in names]
     columns = [
         names,
         [str(t.as_nullable()) + marker for t, marker in zip(types, markers, strict=True)],
