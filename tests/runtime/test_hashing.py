@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 
 from volley.plan.nodes import AggCall
 from volley.plan.types import BigIntType, DoubleType
-from volley.runtime import key_dictionary
 from volley.runtime.aggregate import aggregate_table
 from volley.runtime.evaluator import EvalContext
 from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accumulate
 from volley.runtime.join import BuildSide, key_types, probe_join, unmatched_build_rows
-from volley.runtime.key_dictionary import KeyDictionary
+from volley.state import key_dictionary
+from volley.state.key_dictionary import KeyDictionary
 
 INT_KEYS = st.one_of(st.none(), st.integers(-5, 5), st.integers(-(2**40), 2**40))
 STR_KEYS = st.one_of(st.none(), st.sampled_from(["a", "b", "c", ""]))

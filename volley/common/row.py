@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
-
-class RowKind(Enum):
-    INSERT = 0
-    UPDATE_BEFORE = 1
-    UPDATE_AFTER = 2
-    DELETE = 3
-
-    def short_string(self) -> str:
-        return ("+I", "-U", "+U", "-D")[self.value]
-
-    def __str__(self) -> str:
-        return self.short_string()
+from volley.common.row_kind import RowKind
 
 
 class Row(tuple):

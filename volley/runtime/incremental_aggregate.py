@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from volley.plan.nodes import AggCall
-from volley.runtime.key_dictionary import KeyDictionary
+from volley.state.key_dictionary import KeyDictionary
 
 _FUNCTIONS = frozenset({"count", "sum", "avg", "min", "max"})
 

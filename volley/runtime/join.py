@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from volley.plan.expressions import Expr
-from volley.runtime import key_dictionary
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
-from volley.runtime.key_dictionary import KeyDictionary
+from volley.state import key_dictionary
+from volley.state.key_dictionary import KeyDictionary
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from volley.common.row_kind import ROW_KIND_COLUMN as ROW_KIND
 from volley.plan.expressions import Expr
 from volley.plan.nodes import AggCall, SortKey
 from volley.runtime.aggregate import aggregate_table
@@ -32,9 +33,6 @@ from volley.runtime.join import (
 )
 from volley.runtime.operator import Batches, BufferingOperator, Operator, to_batches
 from volley.runtime.sort import distinct_table, intersect_or_minus, rank_table, sort_table
-
-ROW_KIND = "__row_kind"
-INSERT, UPDATE_BEFORE, UPDATE_AFTER, DELETE = 0, 1, 2, 3
 
 
 class ProjectOp(Operator):

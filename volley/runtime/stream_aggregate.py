@@ -14,13 +14,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from volley.common.row_kind import ROW_KIND_COLUMN as ROW_KIND
 from volley.errors import UnsupportedFeatureError
 from volley.plan.nodes import AggCall
 from volley.runtime.aggregate import finalize, positional, split_grouped
 from volley.runtime.operator import Batches
 from volley.runtime.sort import distinct_table
 
-ROW_KIND = "__row_kind"
 _VALID = pc.CountOptions(mode="only_valid")
 _MIN1 = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
 

@@ -17,7 +17,6 @@ from volley.common.row import Row, RowKind
 from volley.plan.types import DataType, RowType
 from volley.table.table_schema import TableSchema
 
-ROW_KIND = "__row_kind"
 _KINDS = list(RowKind)
 
 

@@ -1,13 +1,30 @@
-"""Flink's row kinds as they travel in an updating stream's record batches.
+"""Flink's row kinds: the one definition, for rows handed to users and for record batches.
 
 An updating stream carries its row kinds in an int8 column named ``__row_kind``, the last column
-of every batch. The values are Flink's ``RowKind.toByteValue()`` so that they print and sort the
-way Flink's do.
+of every batch (found by name, never by position alone). The values are Flink's
+``RowKind.toByteValue()`` so that they print and sort the way Flink's do; ``RowKind`` is the enum
+``pyflink.common.RowKind`` users see on ``Row.get_row_kind()``.
 """
 
 from __future__ import annotations
 
+from enum import Enum
+
 import pyarrow as pa
+
+
+class RowKind(Enum):
+    INSERT = 0
+    UPDATE_BEFORE = 1
+    UPDATE_AFTER = 2
+    DELETE = 3
+
+    def short_string(self) -> str:
+        return SHORT_STRINGS[self.value]
+
+    def __str__(self) -> str:
+        return self.short_string()
+
 
 ROW_KIND_COLUMN = "__row_kind"
 
