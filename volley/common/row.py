@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from volley.common.row_kind import RowKind
+from volley.common.changelog import RowKind
 
 
 class Row(tuple):

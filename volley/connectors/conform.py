@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.common.row_kind import SHORT_STRINGS, split_row_kind
+from volley.common.changelog import SHORT_STRINGS, split_row_kind
 from volley.errors import ConnectorError
 
 

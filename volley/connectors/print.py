@@ -15,7 +15,7 @@ import sys
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.common.row_kind import SHORT_STRINGS, split_row_kind
+from volley.common.changelog import SHORT_STRINGS, split_row_kind
 from volley.connectors.base import ChangelogMode, ConnectorFactory, TableSink, TableSpec
 from volley.connectors.java_text import iso_timestamp_strings, java_float_strings, time_strings
 from volley.connectors.nested_text import join_lists, join_map

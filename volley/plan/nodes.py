@@ -13,10 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from volley.connectors.base import ChangelogMode
+from volley.connectors.base import ChangelogMode  # TODO(core): move to common.changelog
 from volley.errors import PlanError
+from volley.plan.calls import AggCall, SortKey
 from volley.plan.expressions import Expr, input_refs
 from volley.plan.types import BigIntType, DataType, RowField, RowType
+
+__all__ = ["AggCall", "SortKey"]  # defined in plan.calls; most callers import them from here
 
 INSERT_ONLY = ChangelogMode.INSERT_ONLY
 RETRACT = ChangelogMode.RETRACT
@@ -151,22 +154,6 @@ class Filter(Node):
         return f"Filter(condition=[{self.condition}])"
 
 
-@dataclass(frozen=True)
-class AggCall:
-    """One aggregate: ``fn`` over input column ``arg`` (None for COUNT(*))."""
-
-    fn: str
-    arg: int | None
-    distinct: bool
-    type: DataType
-    name: str
-    udaf: Any = None
-
-    def __str__(self) -> str:
-        a = "*" if self.arg is None else f"${self.arg}"
-        return f"{self.fn}({'DISTINCT ' if self.distinct else ''}{a})"
-
-
 @dataclass(frozen=True, eq=False)
 class Aggregate(Node):
     """Group by ``group_keys`` (input column indices); output: the keys, then the aggregates."""
@@ -267,19 +254,6 @@ class SetOp(Node):
 
     def describe(self) -> str:
         return f"{self.kind.capitalize()}(all=[{str(self.all).lower()}])"
-
-
-@dataclass(frozen=True)
-class SortKey:
-    """One ORDER BY key: an input column, its direction and where NULLs go."""
-
-    index: int
-    ascending: bool = True
-    nulls_first: bool | None = None  # None: Flink's default (first for ASC, last for DESC)
-
-    @property
-    def effective_nulls_first(self) -> bool:
-        return self.ascending if self.nulls_first is None else self.nulls_first
 
 
 @dataclass(frozen=True, eq=False)

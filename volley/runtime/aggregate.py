@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from volley.errors import UnsupportedFeatureError
-from volley.plan.nodes import AggCall
+from volley.plan.calls import AggCall
 
 _ONLY_VALID = pc.CountOptions(mode="only_valid")
 _MIN_COUNT_1 = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)

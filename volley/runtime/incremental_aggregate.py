@@ -20,28 +20,12 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from volley.plan.nodes import AggCall
+from volley.plan.calls import AggCall, can_accumulate  # noqa: F401 - re-exported
 from volley.state.key_dictionary import KeyDictionary
-
-_FUNCTIONS = frozenset({"count", "sum", "avg", "min", "max"})
 
 
 def _numeric(t: pa.DataType) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t)
-
-
-def can_accumulate(in_schema: pa.Schema, aggs: tuple[AggCall, ...]) -> bool:
-    """Whether every aggregate decomposes into this module's accumulators."""
-    for agg in aggs:
-        if agg.distinct or agg.udaf is not None or agg.fn not in _FUNCTIONS:
-            return False
-        if agg.fn == "count":
-            continue
-        if agg.arg is None or not _numeric(in_schema.field(agg.arg).type):
-            return False
-        if not _numeric(agg.type.to_arrow()):
-            return False
-    return True
 
 
 class _BatchColumns:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from volley.common.row_kind import ROW_KIND_COLUMN as ROW_KIND
+from volley.common.changelog import ROW_KIND_COLUMN as ROW_KIND
+from volley.plan.calls import AggCall, SortKey
 from volley.plan.expressions import Expr
-from volley.plan.nodes import AggCall, SortKey
 from volley.runtime.aggregate import aggregate_table
 from volley.runtime.evaluator import (
     EvalContext,

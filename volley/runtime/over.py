@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.plan.nodes import AggCall, SortKey
+from volley.plan.calls import AggCall, SortKey
 from volley.runtime.aggregate import finalize
 from volley.runtime.sort import _run_starts, sort_indices
 

@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.plan.nodes import SortKey
+from volley.plan.calls import SortKey
 from volley.runtime.aggregate import positional
 
 

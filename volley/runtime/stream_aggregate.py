@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.common.row_kind import ROW_KIND_COLUMN as ROW_KIND
+from volley.common.changelog import ROW_KIND_COLUMN as ROW_KIND
 from volley.errors import UnsupportedFeatureError
-from volley.plan.nodes import AggCall
+from volley.plan.calls import AggCall
 from volley.runtime.aggregate import finalize, positional, split_grouped
 from volley.runtime.operator import Batches
 from volley.runtime.sort import distinct_table

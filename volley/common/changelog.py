@@ -1,4 +1,5 @@
-"""Flink's row kinds: the one definition, for rows handed to users and for record batches.
+"""Flink's changelog vocabulary: row kinds (the one definition, for rows handed to users and
+for record batches) and changelog modes.
 
 An updating stream carries its row kinds in an int8 column named ``__row_kind``, the last column
 of every batch (found by name, never by position alone). The values are Flink's

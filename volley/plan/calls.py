@@ -1,0 +1,65 @@
+"""Plan values that operator specs carry to the runtime: aggregate calls and sort keys.
+
+They live apart from the logical plan nodes because the runtime receives them inside operator
+specs and must not import the nodes themselves (DESIGN.md's dependency rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from volley.plan.types import DataType
+
+#: The aggregates that fold into numeric per-group accumulators (count, sum, min, max).
+NUMERIC_ACCUMULATORS = frozenset({"count", "sum", "avg", "min", "max"})
+
+
+@dataclass(frozen=True)
+class AggCall:
+    """One aggregate: ``fn`` over input column ``arg`` (None for COUNT(*))."""
+
+    fn: str
+    arg: int | None
+    distinct: bool
+    type: DataType
+    name: str
+    udaf: Any = None
+
+    def __str__(self) -> str:
+        a = "*" if self.arg is None else f"${self.arg}"
+        return f"{self.fn}({'DISTINCT ' if self.distinct else ''}{a})"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One ORDER BY key: an input column, its direction and where NULLs go."""
+
+    index: int
+    ascending: bool = True
+    nulls_first: bool | None = None  # None: Flink's default (first for ASC, last for DESC)
+
+    @property
+    def effective_nulls_first(self) -> bool:
+        return self.ascending if self.nulls_first is None else self.nulls_first
+
+
+def _numeric(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+
+def can_accumulate(in_schema: pa.Schema, aggs: tuple[AggCall, ...]) -> bool:
+    """Whether every aggregate decomposes into numeric per-group accumulators (COUNT, SUM,
+    AVG, MIN, MAX over integer or floating columns, without DISTINCT or a Python UDAF)."""
+    for agg in aggs:
+        if agg.distinct or agg.udaf is not None or agg.fn not in NUMERIC_ACCUMULATORS:
+            return False
+        if agg.fn == "count":
+            continue
+        if agg.arg is None or not _numeric(in_schema.field(agg.arg).type):
+            return False
+        if not _numeric(agg.type.to_arrow()):
+            return False
+    return True
