@@ -1,4 +1,7 @@
-"""Flink's blackhole connector: a sink that takes everything and keeps nothing (for benchmarks)."""
+"""Flink's blackhole connector: a sink that takes everything and keeps nothing (for benchmarks).
+
+Not transactional: there is nothing to commit (``prepare_commit`` returns no committables).
+"""
 
 from __future__ import annotations
 

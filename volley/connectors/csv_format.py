@@ -4,7 +4,8 @@ The fast path is pyarrow's csv reader with the column types taken from the schem
 is parsed whole; a large one a window of about ``WINDOW_BYTES`` at a time, so that it never loads
 at once; a file whose values may span lines streams block by block (``open_csv``). When pyarrow
 reports a malformed row, reading continues on the exact slow path (``csv_slow``) from the first
-row not yet emitted, which names the line or skips the row.
+row not yet emitted, which names the line or skips the row. A resumed read (``skip``, a split
+position) parses the file again and drops the rows it emitted before.
 """
 
 from __future__ import annotations
@@ -55,13 +56,16 @@ class CsvReader:
             c.encode() for c in (settings.quote_char, settings.escape_char) if c
         ]
 
-    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
-        """Batches of the columns ``columns``; pyarrow skips converting the others."""
+    def read(
+        self, path: str, columns: Sequence[int] | None = None, skip: int = 0
+    ) -> Iterator[pa.RecordBatch]:
+        """Batches of the columns ``columns``; pyarrow skips converting the others. ``skip``
+        (a resumed read): the first rows to leave out, parsed and dropped."""
         wanted = list(range(len(self.schema.fields))) if columns is None else list(columns)
         positions = list(dict.fromkeys(wanted))  # what is read: each column once
         reorder = None if positions == wanted else [positions.index(i) for i in wanted]
 
-        emitted = 0
+        parsed_rows = 0  # well-formed rows the fast path got through, dropped ones included
         skipped_fast = 0
 
         def on_invalid(_row: object) -> str:
@@ -74,11 +78,16 @@ class CsvReader:
         try:
             for batch in parsed:
                 batch = self._finish(batch, positions)
-                emitted += batch.num_rows
+                first, parsed_rows = parsed_rows, parsed_rows + batch.num_rows
+                if parsed_rows <= skip:
+                    continue
+                if first < skip:
+                    batch = batch.slice(skip - first)
                 yield batch if reorder is None else batch.select(reorder)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             parsed.close()  # the exact slow path takes over from the first row not yet emitted
-            for batch in tolerant_batches(path, self.schema, self.settings, emitted, self._count):
+            start = max(parsed_rows, skip)
+            for batch in tolerant_batches(path, self.schema, self.settings, start, self._count):
                 yield batch if columns is None else batch.select(wanted)
             return
         self.skipped_rows += skipped_fast

@@ -1,6 +1,6 @@
 """The formats the filesystem connector reads and writes, behind one small interface.
 
-A format gives a reader (``read(path) -> batches``, ``skipped_rows``) for a table and a writer
+A format gives a reader (``read(path, columns, skip) -> batches``, ``skipped_rows``) for a table and a writer
 (``write(batch)``, ``close()``) for one open file. The filesystem source and sink know nothing
 else about formats.
 """
@@ -25,9 +25,12 @@ FORMATS = ("csv", "json", "parquet")
 class FormatReader(Protocol):
     skipped_rows: int
 
-    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
-        """The file's rows as batches of the schema's columns ``columns`` (None: all of them);
-        a format that can skip the other columns while decoding should."""
+    def read(
+        self, path: str, columns: Sequence[int] | None = None, skip: int = 0
+    ) -> Iterator[pa.RecordBatch]:
+        """The file's rows after its first ``skip`` (well-formed) ones, as batches of the
+        schema's columns ``columns`` (None: all of them); a format that can skip the other
+        columns while decoding should."""
         ...
 
 
@@ -90,3 +93,13 @@ def make_writer(fmt: str, stream: BinaryIO, spec: TableSpec, options: TableOptio
 
     compression = options.get_str("parquet.compression", "snappy") or "snappy"
     return ParquetWriter(stream, spec.schema, compression.lower())
+
+
+def drop_rows(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` without their first ``n`` rows (a resumed read re-parses, then drops)."""
+    for batch in batches:
+        if n >= batch.num_rows:
+            n -= batch.num_rows
+            continue
+        yield batch.slice(n) if n else batch
+        n = 0

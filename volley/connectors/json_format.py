@@ -4,7 +4,8 @@ The fast path is ``pyarrow.json.open_json`` with an explicit schema (missing fie
 unknown fields are ignored). Types pyarrow's JSON reader lacks are read as text and converted
 afterwards (DATE, TIME, base64 BYTES); a schema with a MAP column is read with Python's ``json``.
 On a malformed line the exact slow path takes over from the first row not yet emitted: it parses
-chunks of lines and bisects a failing chunk to find the line, then raises or skips it.
+chunks of lines and bisects a failing chunk to find the line, then raises or skips it. A resumed
+read (``skip``, a split position) parses the file again and drops the rows it emitted before.
 """
 
 from __future__ import annotations
@@ -88,15 +89,17 @@ class JsonReader:
         )
         self._python_only = any(_has_map(f.data_type) for f in schema.fields)
 
-    def read(self, path: str, columns: Sequence[int] | None = None) -> Iterator[pa.RecordBatch]:
-        for batch in self._read_all(path):
+    def read(
+        self, path: str, columns: Sequence[int] | None = None, skip: int = 0
+    ) -> Iterator[pa.RecordBatch]:
+        for batch in self._read_all(path, skip):
             yield batch if columns is None else batch.select(list(columns))
 
-    def _read_all(self, path: str) -> Iterator[pa.RecordBatch]:
+    def _read_all(self, path: str, skip: int) -> Iterator[pa.RecordBatch]:
         if self._python_only:
-            yield from self._slow(path, 0)
+            yield from self._slow(path, skip)
             return
-        emitted = 0
+        parsed_rows = 0  # well-formed rows the fast path got through, dropped ones included
         try:
             reader = pajson.open_json(
                 path,
@@ -104,7 +107,7 @@ class JsonReader:
                 parse_options=self._parse_options(),
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            yield from self._slow(path, 0)
+            yield from self._slow(path, skip)
             return
         while True:
             try:
@@ -112,10 +115,12 @@ class JsonReader:
             except StopIteration:
                 break
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                yield from self._slow(path, emitted)
+                yield from self._slow(path, max(parsed_rows, skip))
                 return
-            emitted += batch.num_rows
-            yield batch
+            first, parsed_rows = parsed_rows, parsed_rows + batch.num_rows
+            if parsed_rows <= skip:
+                continue
+            yield batch.slice(skip - first) if first < skip else batch
 
     def _parse_options(self) -> pajson.ParseOptions:
         return pajson.ParseOptions(

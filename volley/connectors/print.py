@@ -5,7 +5,8 @@ comma-space separated; NULL is ``null``, floats as Java prints them (``1.0``), t
 ``LocalDateTime.toString`` (``2024-01-02T03:04:05``), arrays ``[1, 2]``, maps ``{a=1}``. With
 ``print-identifier`` each line starts ``<id>> ``. Updating streams are welcome: their batches
 carry ``__row_kind`` as the last column. Text is built a column at a time; the write is one call
-per batch.
+per batch. Not transactional: rows print as they arrive (a restored job prints again what followed
+its checkpoint, as Flink's print sink does), so ``prepare_commit`` has nothing to return.
 """
 
 from __future__ import annotations
@@ -102,7 +103,10 @@ class PrintSink(TableSink):
         stream = sys.stderr if self.standard_error else sys.stdout
         stream.write(text + "\n")
 
-    def finish(self) -> None:
+    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:
+        self.subtask_index, self.parallelism = subtask_index, parallelism
+
+    def end_input(self) -> None:
         (sys.stderr if self.standard_error else sys.stdout).flush()
 
 
