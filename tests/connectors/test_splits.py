@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from volley.connectors import create_source, csv_format, json_format, parquet_format
-from volley.errors import MalformedRowError
+from volley.errors import ConnectorError, MalformedRowError
 from volley.table.types import DataTypes as T
 
 FIELDS = [("id", T.BIGINT()), ("name", T.STRING()), ("score", T.DOUBLE())]
@@ -193,6 +193,17 @@ def test_resume_past_skipped_malformed_rows(tmp_path_factory, fmt, data):
         f"{fmt}.ignore-parse-errors": "true",
     }
     _check_resume(lambda: create_source(make_spec("t", FIELDS, options)), data)
+
+
+def test_a_split_whose_file_went_away_says_so(tmp_path):
+    (tmp_path / "a").write_text("1,a,1.0\n")
+    source = create_source(
+        make_spec("t", FIELDS, {"connector": "filesystem", "format": "csv", "path": str(tmp_path)})
+    )
+    (split,) = source.splits(1)
+    (tmp_path / "a").unlink()
+    with pytest.raises(ConnectorError, match=r"file '.*/a' of table 't' is gone; .*split 'a'"):
+        list(source.read_split(split, 1))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])

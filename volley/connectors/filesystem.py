@@ -1,9 +1,9 @@
 """Flink's filesystem connector: csv, json and parquet files in a local directory or file.
 
 Source: ``path`` is a file or a directory; a directory is read recursively, in sorted order,
-skipping hidden names (``.``/``_`` prefixes, such as in-progress files and ``_SUCCESS``).
-
-A split per file; a split's position is how many of the file's rows were emitted.
+skipping hidden names (``.``/``_`` prefixes, such as in-progress files and ``_SUCCESS``). Each
+file is a split, named by its path relative to ``path``; a split's position is the number of the
+file's rows emitted, and a resumed read skips that many.
 
 Sink (``filesystem_sink``): ``path`` is a directory that receives part files named as Flink names
 them, ``part-<uuid>-<subtask>-<n>``, rolled at ``sink.rolling-policy.file-size``. Parts are
@@ -89,6 +89,11 @@ class FileSystemSource(TableSource):
         columns: Sequence[int] | None = None,
     ) -> Iterator[tuple[pa.RecordBatch, int]]:
         (file,) = split.info
+        if not os.path.isfile(file):
+            raise ConnectorError(
+                f"file {file!r} of table {self.spec.name!r} is gone; expected the files of "
+                f"{self.path!r} to stay while a job reads them (split {split.split_id!r})"
+            )
         emitted = int(position or 0)
         for batch in self._reader.read(file, columns, emitted):
             emitted += batch.num_rows
