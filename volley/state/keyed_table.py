@@ -79,7 +79,8 @@ class KeyedTable:
                  max_parallelism: int = DEFAULT_MAX_PARALLELISM,
                  key_group_columns: int | None = None) -> None:
         """``key_group_columns``: how many leading key columns decide a key's key group (all
-        by default). Timers keyed by (key, timestamp) belong to the key's group, say."""
+        by default). Timers keyed by (key, timestamp) belong to the key's group, say; with 0,
+        every key is in key group 0."""
         names = [v.name for v in values]
         clashes = {n for n in names if names.count(n) > 1 or n == KEY_GROUP_COLUMN
                    or n in {key_column_name(i) for i in range(len(key_types))}}
@@ -200,6 +201,8 @@ class KeyedTable:
 
     def key_groups(self, ids: np.ndarray) -> np.ndarray:
         """The key group (int32) of each of ``ids``."""
+        if self.key_group_columns == 0:
+            return np.zeros(len(ids), dtype=np.int32)
         if self.key_group_columns == len(self.key_types):
             hashes = self._index.hashes[ids]
         else:
