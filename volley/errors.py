@@ -64,3 +64,15 @@ class ChangelogModeError(PlanError):
 
 class JobExecutionError(VolleyError, RuntimeError):
     """A job failed while running, for a reason that is not the user's function."""
+
+
+class ConfigurationError(VolleyError, ValueError):
+    """A configuration value is malformed or not one Volley can honour; names the key."""
+
+
+class CheckpointError(VolleyError, RuntimeError):
+    """A checkpoint to restore from is missing, incomplete or does not fit the job."""
+
+
+class JobCancelledError(VolleyError, RuntimeError):
+    """The job was cancelled before it finished (``JobClient.cancel()``)."""

@@ -14,12 +14,13 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from volley.plan.calls import key_types
 from volley.plan.nodes import AggCall
 from volley.plan.types import BigIntType, DoubleType
 from volley.runtime.aggregate import aggregate_table
 from volley.runtime.evaluator import EvalContext
 from volley.runtime.incremental_aggregate import IncrementalAggregate, can_accumulate
-from volley.runtime.join import BuildSide, key_types, probe_join, unmatched_build_rows
+from volley.runtime.join import BuildSide, probe_join, unmatched_build_rows
 from volley.state import key_dictionary
 from volley.state.key_dictionary import KeyDictionary
 

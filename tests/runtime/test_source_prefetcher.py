@@ -6,7 +6,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from volley.runners.local import SourcePrefetcher
+from volley.runners.prefetch import SourcePrefetcher
 
 
 def _batch(rows: int, start: int = 0) -> pa.RecordBatch:

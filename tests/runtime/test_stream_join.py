@@ -9,12 +9,12 @@ import math
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from operator_harness import OperatorHarness
 
+from volley.physical.job_graph import OperatorSpec
 from volley.plan.expressions import Call, InputRef
 from volley.plan.types import BigIntType, BooleanType
-from volley.runtime.evaluator import EvalContext
 from volley.runtime.join import GrowingBuildSide
-from volley.runtime.operators import StreamInnerJoinOp
 
 SIDE = st.lists(st.tuples(st.one_of(st.none(), st.integers(0, 4)), st.integers(0, 9)),
                 max_size=30)
@@ -23,6 +23,12 @@ OUT = pa.schema([pa.field(n, pa.int64()) for n in ["k", "v", "k0", "v0"]])
 # The non-equi part of ``l.k = r.k AND l.v < r.v``: columns are left k, v, then right k, v.
 LEFT_V_BELOW_RIGHT_V = Call("lt", (InputRef(1, "v", BigIntType()), InputRef(3, "v0", BigIntType())),
                             BooleanType())
+
+
+def _join_spec(residual, schemas=(SCHEMA, SCHEMA), out=OUT) -> OperatorSpec:
+    return OperatorSpec("stream_join", "join-0", "Join",
+                        {"left_keys": (0,), "right_keys": (0,), "residual": residual},
+                        tuple(schemas), out)
 
 
 def _batches(rows: list[tuple], sizes: list[int]) -> list[pa.RecordBatch]:
@@ -44,14 +50,13 @@ def _batches(rows: list[tuple], sizes: list[int]) -> list[pa.RecordBatch]:
 @given(left=SIDE, right=SIDE, sizes=st.lists(st.integers(1, 7), max_size=12),
        order=st.lists(st.booleans(), max_size=40), residual=st.booleans())
 def test_stream_join_emits_each_matching_pair_once(left, right, sizes, order, residual) -> None:
-    op = StreamInnerJoinOp([SCHEMA, SCHEMA], [0], [0],
-                           LEFT_V_BELOW_RIGHT_V if residual else None, OUT, EvalContext())
+    harness = OperatorHarness(_join_spec(LEFT_V_BELOW_RIGHT_V if residual else None))
     pending = [_batches(left, sizes), _batches(right, sizes)]
     schedule = [int(b) for b in order] + [0] * len(pending[0]) + [1] * len(pending[1])
     emitted = []
     for port in schedule:
         if pending[port]:
-            emitted += op.process(pending[port].pop(0), port)
+            emitted += harness.process(pending[port].pop(0), port)
     got = sorted(tuple(r.values()) for b in emitted for r in b.to_pylist())
     expected = sorted(
         lrow + rrow for lrow in left for rrow in right

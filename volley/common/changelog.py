@@ -27,6 +27,17 @@ class RowKind(Enum):
         return self.short_string()
 
 
+class ChangelogMode(Enum):
+    """What kinds of rows a stream carries (Flink's changelog modes)."""
+
+    INSERT_ONLY = "insert-only"
+    UPSERT = "upsert"  # +I, +U, -D (keyed)
+    RETRACT = "retract"  # +I, -U, +U, -D
+
+    def __str__(self) -> str:
+        return self.value
+
+
 ROW_KIND_COLUMN = "__row_kind"
 
 INSERT = 0

@@ -20,23 +20,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import pyarrow as pa
 
+from volley.common.changelog import ChangelogMode
 from volley.plan.types import RowType
-
-
-class ChangelogMode(Enum):
-    """What kinds of rows a stream carries (Flink's changelog modes)."""
-
-    INSERT_ONLY = "insert-only"
-    UPSERT = "upsert"  # +I, +U, -D (keyed)
-    RETRACT = "retract"  # +I, -U, +U, -D
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

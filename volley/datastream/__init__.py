@@ -8,6 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
+from volley.common.configuration import Configuration
 from volley.errors import UnsupportedFeatureError
 
 
@@ -23,37 +24,51 @@ class CheckpointingMode(Enum):
 
 
 class StreamExecutionEnvironment:
-    """Holds parallelism, runtime mode and checkpoint settings for the table environment."""
+    """Holds parallelism, runtime mode and checkpoint settings (as Flink configuration keys,
+    which a ``StreamTableEnvironment`` created from it takes over)."""
 
-    def __init__(self) -> None:
-        self._parallelism = 1
+    def __init__(self, configuration: Configuration | None = None) -> None:
+        self._configuration = Configuration(configuration)
         self.runtime_mode = RuntimeExecutionMode.STREAMING
-        self.checkpoint_interval: int | None = None
         self._python_files: list[str] = []
 
     @staticmethod
     def get_execution_environment(configuration: Any = None) -> StreamExecutionEnvironment:
-        return StreamExecutionEnvironment()
+        return StreamExecutionEnvironment(configuration)
+
+    def get_configuration(self) -> Configuration:
+        return self._configuration
 
     def set_parallelism(self, parallelism: int) -> StreamExecutionEnvironment:
         if parallelism < 1:
             raise ValueError(f"parallelism must be at least 1; got {parallelism}")
-        self._parallelism = parallelism
+        self._configuration.set_integer("parallelism.default", parallelism)
         return self
 
     def get_parallelism(self) -> int:
-        return self._parallelism
+        return self._configuration.get_integer("parallelism.default", 1)
 
     def set_max_parallelism(self, max_parallelism: int) -> StreamExecutionEnvironment:
+        self._configuration.set_integer("pipeline.max-parallelism", max_parallelism)
         return self
+
+    def get_max_parallelism(self) -> int:
+        return self._configuration.get_integer("pipeline.max-parallelism", 128)
 
     def set_runtime_mode(self, mode: RuntimeExecutionMode) -> StreamExecutionEnvironment:
         self.runtime_mode = mode
         return self
 
     def enable_checkpointing(self, interval: int, mode: Any = None) -> StreamExecutionEnvironment:
-        self.checkpoint_interval = interval
+        """Checkpoint every ``interval`` milliseconds (exactly-once in either mode: Volley's
+        aligned checkpoints give no weaker guarantee); set ``execution.checkpointing.dir``."""
+        self._configuration.set_string("execution.checkpointing.interval", f"{int(interval)} ms")
         return self
+
+    @property
+    def checkpoint_interval(self) -> int | None:
+        value = self._configuration.get_string("execution.checkpointing.interval")
+        return None if value is None else int(value.split()[0])
 
     def set_buffer_timeout(self, timeout_millis: int) -> StreamExecutionEnvironment:
         return self

@@ -1,61 +1,186 @@
-"""The job graph: operators and sources wired by edges, as every runner receives it."""
+"""The job graph: what a runner receives, as plain data.
+
+Nothing here is live: an operator is an ``OperatorSpec`` (a kind the runtime's registry knows,
+a stable uid, parameters and schemas), a source is a ``SourceSpec`` (connector options or
+in-memory Arrow data), and edges say how rows are partitioned between the parallel subtasks of
+two vertices. So a job graph can be pickled, sent to another process or a Ray actor, and built
+into operators there. This module imports no other part of Volley but the connector spec type.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
-from volley.runtime.operator import Operator
+from volley.connectors.base import TableSpec
+
+DEFAULT_MAX_PARALLELISM = 128
 
 
-@dataclass
+# -- partitioning ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Subtask i sends to subtask i of the next vertex (same parallelism): a chainable edge."""
+
+    def __str__(self) -> str:
+        return "FORWARD"
+
+
+@dataclass(frozen=True)
+class Hash:
+    """Rows go to the subtask owning their key group, from a stable hash of ``keys`` (cast to
+    ``types`` first when given: the two inputs of a join hash their keys as one type)."""
+
+    keys: tuple[int, ...]
+    types: tuple[pa.DataType, ...] = ()
+
+    def __str__(self) -> str:
+        return f"HASH[{', '.join(f'${k}' for k in self.keys)}]"
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """Every subtask of the next vertex receives every row."""
+
+    def __str__(self) -> str:
+        return "BROADCAST"
+
+
+@dataclass(frozen=True)
+class Rebalance:
+    """Batches go round-robin to the next vertex's subtasks (parallelism changes)."""
+
+    def __str__(self) -> str:
+        return "REBALANCE"
+
+
+@dataclass(frozen=True)
+class Single:
+    """Every row goes to subtask 0 of the next vertex (a global sort, limit or aggregate)."""
+
+    def __str__(self) -> str:
+        return "SINGLE"
+
+
+Partitioning = Forward | Hash | Broadcast | Rebalance | Single
+
+
+# -- operators and sources -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class OperatorSpec:
+    """One operator as data: ``kind`` names a factory in ``volley.runtime.registry``; ``uid`` is
+    stable across re-planning of the same query, so checkpointed state maps back onto it;
+    ``params`` hold IR expressions, key indices, aggregate calls and options. An updating
+    stream's schemas carry the ``__row_kind`` field."""
+
+    kind: str
+    uid: str
+    name: str
+    params: Mapping[str, Any]
+    input_schemas: tuple[pa.Schema, ...]
+    output_schema: pa.Schema
+
+    @property
+    def arity(self) -> int:
+        return len(self.input_schemas)
+
+
+@dataclass(frozen=True, eq=False)
+class SourceSpec:
+    """A source as data: a connector table (``table``, read through the connector registry in
+    the task) or rows already in memory (``data``: VALUES, from_pandas, from_arrow)."""
+
+    uid: str
+    name: str
+    output_schema: pa.Schema
+    bounded: bool
+    table: TableSpec | None = None
+    data: pa.Table | None = None
+    #: in-memory data is handed out in slices of this many rows
+    batch_rows: int = 1 << 20
+
+    @property
+    def in_memory(self) -> bool:
+        return self.data is not None
+
+
+# -- the graph -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Rows of vertex ``source`` flow into input ``port`` of vertex ``target``."""
+
+    source: int
+    target: int
+    port: int
+    partitioning: Partitioning
+
+
+@dataclass(eq=False)
 class Vertex:
-    """One operator (or source) of a job graph and the upstream vertices that feed it."""
+    """A task's worth of work: a source or not, then a chain of forward-connected operators,
+    run by ``parallelism`` subtasks. The chain's first operator reads the vertex's inputs;
+    each later one reads the one before it; the last one's output leaves by the out-edges."""
 
     id: int
     name: str
-    operator: Operator | None = None
-    #: for sources: a factory of the batch iterator (called once per run)
-    source: Callable[[], Iterator[pa.RecordBatch]] | None = None
-    bounded: bool = True
-    #: for sources: the batches are already in memory (VALUES, from_pandas), so there is no
-    #: reading to overlap with the operators and the runner pulls them without a thread
-    in_memory: bool = False
-    #: (upstream vertex id, input port of this vertex)
-    inputs: list[tuple[int, int]] = field(default_factory=list)
+    chain: tuple[OperatorSpec, ...] = ()
+    source: SourceSpec | None = None
     parallelism: int = 1
 
     @property
     def is_source(self) -> bool:
         return self.source is not None
 
+    @property
+    def head(self) -> OperatorSpec | None:
+        return self.chain[0] if self.chain else None
 
-@dataclass
+    @property
+    def uids(self) -> list[str]:
+        return ([self.source.uid] if self.source else []) + [s.uid for s in self.chain]
+
+
+@dataclass(eq=False)
 class JobGraph:
-    """The operators of one job, in an order where every vertex follows its inputs."""
+    """Vertices in an order where every vertex follows its inputs, and the edges between them."""
 
     name: str
     vertices: list[Vertex] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    max_parallelism: int = DEFAULT_MAX_PARALLELISM
 
-    def add(self, vertex: Vertex) -> Vertex:
-        self.vertices.append(vertex)
-        return vertex
+    def vertex(self, vertex_id: int) -> Vertex:
+        return self.vertices[vertex_id]
 
-    def next_id(self) -> int:
-        return len(self.vertices)
+    def inputs_of(self, vertex_id: int) -> list[Edge]:
+        """The in-edges of a vertex, ordered by port."""
+        return sorted((e for e in self.edges if e.target == vertex_id), key=lambda e: e.port)
 
-    def downstream(self) -> dict[int, list[tuple[int, int]]]:
-        result: dict[int, list[tuple[int, int]]] = {v.id: [] for v in self.vertices}
-        for v in self.vertices:
-            for up, port in v.inputs:
-                result[up].append((v.id, port))
-        return result
+    def outputs_of(self, vertex_id: int) -> list[Edge]:
+        return [e for e in self.edges if e.source == vertex_id]
+
+    def sources(self) -> list[Vertex]:
+        return [v for v in self.vertices if v.is_source]
+
+    @property
+    def bounded(self) -> bool:
+        return all(v.source.bounded for v in self.vertices if v.source is not None)
 
     def describe(self) -> list[str]:
+        """One line per vertex: its operators, parallelism and inputs."""
         lines = []
         for v in self.vertices:
-            ins = ", ".join(f"#{u}" for u, _ in v.inputs)
-            lines.append(f"#{v.id} {v.name}" + (f" <- {ins}" if ins else ""))
+            names = ([v.source.name] if v.source else []) + [s.name for s in v.chain]
+            ins = ", ".join(f"#{e.source} {e.partitioning}" for e in self.inputs_of(v.id))
+            lines.append(f"#{v.id} [{v.parallelism}] {' -> '.join(names)}"
+                         + (f" <- {ins}" if ins else ""))
         return lines

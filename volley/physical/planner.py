@@ -1,118 +1,158 @@
 """Logical plan -> job graph.
 
-One vertex per logical node (a node shared by several sinks, as in a statement set, is computed
-once). In batch mode blocking operators are chosen (aggregate once, join once, sort once); in
-streaming mode the incremental ones, and plans a streaming engine cannot run are rejected here
-with the name of the feature and an alternative.
+Three passes. Translation turns each logical node into an operator spec (one per node; a node
+shared by several sinks, as in a statement set, is computed once): in batch mode blocking
+operators (aggregate once, join once, sort once), in streaming mode the incremental ones, and
+plans a streaming engine cannot run are rejected here with the name of the feature and an
+alternative. The distribution pass (``distribution.py``) decides how rows move between
+operators and each operator's parallelism; the chaining pass (``chaining.py``) fuses
+forward-connected operators into vertices, each run as one task.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from volley.common.changelog import ROW_KIND_COLUMN
+from volley.connectors.base import TableSpec
 from volley.errors import UnsupportedFeatureError
-from volley.physical.job_graph import JobGraph, Vertex
+from volley.physical.chaining import chain
+from volley.physical.distribution import distribute
+from volley.physical.job_graph import DEFAULT_MAX_PARALLELISM, JobGraph, OperatorSpec, SourceSpec
 from volley.plan import nodes as n
+from volley.plan.calls import ALL_COLUMNS, OutputColumns, can_accumulate
 from volley.plan.expressions import InputRef
 from volley.plan.join_keys import split_equi_condition
-from volley.runtime import operators as ops
-from volley.runtime.evaluator import EvalContext
-from volley.runtime.incremental_aggregate import can_accumulate
-from volley.runtime.join import ALL_COLUMNS, OutputColumns
 
-SourceFactory = Callable[[n.Scan], tuple[Callable[[], Iterator[pa.RecordBatch]], bool]]
+TableSpecOf = Callable[[n.Scan], TableSpec]
+
+
+@dataclass(eq=False)
+class PlanOp:
+    """An operator (or source) of the job before chaining: its spec and its inputs."""
+
+    spec: OperatorSpec | None = None
+    source: SourceSpec | None = None
+    inputs: list[PlanOp] = field(default_factory=list)
+    #: set by the distribution pass: the partitioning of each input, and the parallelism
+    partitioning: list = field(default_factory=list)
+    parallelism: int = 1
+
+    @property
+    def name(self) -> str:
+        return self.source.name if self.source is not None else self.spec.name  # type: ignore[union-attr]
+
+    @property
+    def kind(self) -> str:
+        return "source" if self.source is not None else self.spec.kind  # type: ignore[union-attr]
 
 
 class PhysicalPlanner:
-    def __init__(self, streaming: bool, ctx: EvalContext, create_source: SourceFactory,
+    def __init__(self, streaming: bool, table_spec_of: TableSpecOf, parallelism: int = 1,
+                 max_parallelism: int = DEFAULT_MAX_PARALLELISM,
                  batch_rows: int = 1 << 20) -> None:
         self.streaming = streaming
-        self.ctx = ctx
-        self.create_source = create_source
+        self.table_spec_of = table_spec_of
+        self.parallelism = parallelism
+        self.max_parallelism = max_parallelism
         # In-memory tables (VALUES, from_pandas, from_arrow) are already in memory, so they are
         # handed out in large slices: fewer, bigger batches cost less per row downstream.
         self.batch_rows = batch_rows
-        self.graph = JobGraph("job")
-        self._memo: dict[int, Vertex] = {}
+        self._memo: dict[int, PlanOp] = {}
+        self._ops: list[PlanOp] = []
+        self.outputs: list[PlanOp] = []
 
     # -- entry points -----------------------------------------------------------------------------
-    def add_output(self, node: n.Node, operator: ops.Operator, name: str) -> Vertex:
-        upstream = self.plan(node)
-        return self.graph.add(Vertex(self.graph.next_id(), name, operator=operator,
-                                     inputs=[(upstream.id, 0)]))
+    def add_collect(self, plan: n.Node) -> PlanOp:
+        upstream = self.plan(plan)
+        schema = upstream.spec.output_schema if upstream.spec else upstream.source.output_schema  # type: ignore[union-attr]
+        return self._output("collect", "Collect", {}, upstream, schema)
 
-    def plan(self, node: n.Node) -> Vertex:
+    def add_sink(self, plan: n.Node, table: TableSpec, overwrite: bool) -> PlanOp:
+        upstream = self.plan(plan)
+        schema = self.schema_of(plan)
+        return self._output("sink", f"Sink: {table.name}",
+                            {"table": table, "overwrite": overwrite}, upstream, schema)
+
+    def build(self, name: str = "job") -> JobGraph:
+        distribute(self._ops, self.parallelism)
+        return chain(self._ops, self.outputs, name, self.max_parallelism)
+
+    # -- translation ------------------------------------------------------------------------------
+    def plan(self, node: n.Node) -> PlanOp:
         key = id(node)
         if key not in self._memo:
             self._memo[key] = self._translate(node)
         return self._memo[key]
 
-    # -- translation ------------------------------------------------------------------------------
-    def _vertex(self, name: str, operator: ops.Operator, inputs: list[n.Node]) -> Vertex:
-        ins = [(self.plan(i).id, port) for port, i in enumerate(inputs)]
-        return self.graph.add(Vertex(self.graph.next_id(), name, operator=operator, inputs=ins))
-
-    def _translate(self, node: n.Node) -> Vertex:
+    def schema_of(self, node: n.Node) -> pa.Schema:
+        """The arrow schema of a node's output, with the row kind field when it is updating."""
         schema = node.schema.to_arrow_schema()
+        if self.streaming and node.changelog_mode() is not n.INSERT_ONLY:
+            schema = schema.append(pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False))
+        return schema
+
+    def _add(self, op: PlanOp) -> PlanOp:
+        self._ops.append(op)
+        return op
+
+    def _uid(self, kind: str) -> str:
+        """Stable across re-planning of the same query: the kind and the translation order."""
+        return f"{kind}-{len(self._ops)}"
+
+    def _output(self, kind: str, name: str, params: dict, upstream: PlanOp,
+                schema: pa.Schema) -> PlanOp:
+        spec = OperatorSpec(kind, self._uid(kind), name, params, (schema,), schema)
+        op = self._add(PlanOp(spec=spec, inputs=[upstream]))
+        self.outputs.append(op)
+        return op
+
+    def _op(self, kind: str, node: n.Node, params: dict, inputs: list[n.Node],
+            name: str | None = None, input_ops: list[PlanOp] | None = None) -> PlanOp:
+        ups = input_ops if input_ops is not None else [self.plan(i) for i in inputs]
+        in_schemas = tuple(self.schema_of(i) for i in inputs)
+        spec = OperatorSpec(kind, self._uid(kind), name or node.describe(), params, in_schemas,
+                            self.schema_of(node))
+        return self._add(PlanOp(spec=spec, inputs=ups))
+
+    def _translate(self, node: n.Node) -> PlanOp:
         if isinstance(node, n.Values):
-            table = node.table
-            rows = self.batch_rows
-
-            def values() -> Iterator[pa.RecordBatch]:
-                yield from table.to_batches(max_chunksize=rows)
-
-            return self.graph.add(Vertex(self.graph.next_id(), "Values", source=values,
-                                         in_memory=True))
+            return self._add(PlanOp(source=SourceSpec(
+                self._uid("values"), "Values", node.schema.to_arrow_schema(), True,
+                data=node.table, batch_rows=self.batch_rows)))
         if isinstance(node, n.Scan):
-            factory, bounded = self.create_source(node)
-            if not self.streaming and not bounded:
+            if not self.streaming and not node.bounded:
                 raise UnsupportedFeatureError(
                     f"table {node.table_name!r} is unbounded and cannot be read in batch mode; "
                     "bound it (e.g. 'number-of-rows' for datagen) or use streaming mode"
                 )
-            return self.graph.add(Vertex(self.graph.next_id(), node.describe(), source=factory,
-                                         bounded=bounded))
+            return self._add(PlanOp(source=SourceSpec(
+                self._uid("source"), node.describe(), node.schema.to_arrow_schema(),
+                node.bounded, table=self.table_spec_of(node))))
         if isinstance(node, n.Project):
-            fused = self._join_with_projection(node, schema)
+            fused = self._join_with_projection(node)
             if fused is not None:
                 return fused
-            changelog = self.streaming and node.input.changelog_mode() is not n.INSERT_ONLY
-            op = ops.ProjectOp(node.exprs, schema, self.ctx, changelog=changelog)
-            return self._vertex(node.describe(), op, [node.input])
+            return self._op("calc", node, {"exprs": node.exprs}, [node.input])
         if isinstance(node, n.Filter):
-            return self._vertex(node.describe(), ops.FilterOp(node.condition, self.ctx),
-                                [node.input])
+            return self._op("filter", node, {"condition": node.condition}, [node.input])
         if isinstance(node, n.Aggregate):
-            in_schema = node.input.schema.to_arrow_schema()
-            if self.streaming:
-                self._require_insert_only(node.input, "a group aggregation")
-                op: ops.Operator = ops.StreamAggregateOp(in_schema, node.group_keys, node.aggs,
-                                                         schema)
-            else:
-                op = ops.AggregateOp(in_schema, node.group_keys, node.aggs, schema)
-                encoded = self._encodable_group_keys(node)
-                if encoded:  # a join vertex of its own: its output suits only this consumer
-                    join = self._join_with_projection(node.input, in_schema, encoded)
-                    assert join is not None
-                    return self.graph.add(Vertex(self.graph.next_id(), node.describe(),
-                                                 operator=op, inputs=[(join.id, 0)]))
-            return self._vertex(node.describe(), op, [node.input])
+            return self._aggregate(node)
         if isinstance(node, n.Join):
-            return self._join(node, schema)
+            return self._join(node)
         if isinstance(node, n.SetOp):
-            schemas = [node.left.schema.to_arrow_schema(), node.right.schema.to_arrow_schema()]
             if node.kind == "union" and node.all:
-                return self._vertex(node.describe(), ops.UnionAllOp(schema),
-                                    [node.left, node.right])
+                return self._op("union", node, {}, [node.left, node.right])
             if self.streaming:
                 raise UnsupportedFeatureError(
                     f"{node.kind.upper()}{' ALL' if node.all else ''} in streaming mode is not "
                     "supported by Volley yet; use UNION ALL, or run the query in batch mode"
                 )
-            return self._vertex(node.describe(), ops.SetOpOp(schemas, node.kind, node.all, schema),
-                                [node.left, node.right])
+            return self._op("set_op", node, {"kind": node.kind, "all": node.all},
+                            [node.left, node.right])
         if isinstance(node, n.Sort):
             if self.streaming:
                 if node.keys:
@@ -120,32 +160,45 @@ class PhysicalPlanner:
                         "ORDER BY on a stream is not supported (as in Flink, sorting needs a "
                         "time attribute); run the query in batch mode, or drop the ORDER BY"
                     )
-                return self._vertex(node.describe(), ops.StreamLimitOp(node.offset, node.fetch),
-                                    [node.input])
-            return self._vertex(node.describe(),
-                                ops.SortOp(node.input.schema.to_arrow_schema(), node.keys,
-                                           node.offset, node.fetch), [node.input])
+                return self._op("limit", node, {"offset": node.offset, "fetch": node.fetch},
+                                [node.input])
+            return self._op("sort", node, {"keys": node.keys, "offset": node.offset,
+                                           "fetch": node.fetch}, [node.input])
         if isinstance(node, n.Rank):
             if self.streaming:
                 raise UnsupportedFeatureError(
                     f"{node.function.upper()}() OVER (...) in streaming mode is not supported by "
                     "Volley yet; run the query in batch mode"
                 )
-            op = ops.RankOp(node.input.schema.to_arrow_schema(), node.partition_keys,
-                            node.order_keys, node.function, schema)
-            return self._vertex(node.describe(), op, [node.input])
+            return self._op("rank", node, {"partition_keys": node.partition_keys,
+                                           "order_keys": node.order_keys,
+                                           "function": node.function}, [node.input])
         if isinstance(node, n.OverAggregate):
             if self.streaming:
                 raise UnsupportedFeatureError(
                     "OVER aggregates in streaming mode are not supported by Volley yet; run the "
                     "query in batch mode"
                 )
-            op = ops.OverAggregateOp(node.input.schema.to_arrow_schema(), node, schema)
-            return self._vertex(node.describe(), op, [node.input])
+            return self._op("over_aggregate", node, {
+                "partition_keys": node.partition_keys, "order_keys": node.order_keys,
+                "aggs": node.aggs, "frame": node.frame}, [node.input])
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
-    def _join_with_projection(self, node: n.Project, schema: pa.Schema,
-                              encoded: frozenset[int] = frozenset()) -> Vertex | None:
+    def _aggregate(self, node: n.Aggregate) -> PlanOp:
+        params = {"group_keys": node.group_keys, "aggs": node.aggs}
+        if self.streaming:
+            return self._op("group_aggregate", node, params, [node.input])
+        encoded = self._encodable_group_keys(node)
+        if encoded:  # a join of its own: its output suits only this consumer
+            project = node.input
+            assert isinstance(project, n.Project)
+            join = self._join_with_projection(project, encoded)
+            assert join is not None
+            return self._op("aggregate", node, params, [node.input], input_ops=[join])
+        return self._op("aggregate", node, params, [node.input])
+
+    def _join_with_projection(self, node: n.Project,
+                              encoded: frozenset[int] = frozenset()) -> PlanOp | None:
         """A batch join that gathers only the columns a projection of plain references keeps
         (``encoded``: which of them may stay dictionary-encoded, see _encodable_group_keys)."""
         if self.streaming or not isinstance(node.input, n.Join):
@@ -154,8 +207,8 @@ class PhysicalPlanner:
             return None
         select = tuple(e.index for e in node.exprs)  # type: ignore[attr-defined]
         columns = OutputColumns(select, encoded)
-        return self._join(node.input, schema, columns, name=f"{node.input.describe()} -> "
-                                                            f"{node.describe()}")
+        return self._join(node.input, node, columns,
+                          name=f"{node.input.describe()} -> {node.describe()}")
 
     def _encodable_group_keys(self, node: n.Aggregate) -> frozenset[int]:
         """Let a batch join feeding this aggregation hand over the build side's non-integer
@@ -180,30 +233,18 @@ class PhysicalPlanner:
                 encodable.add(key)
         return frozenset(encodable)
 
-    def _join(self, node: n.Join, schema: pa.Schema, columns: OutputColumns = ALL_COLUMNS,
-              name: str | None = None) -> Vertex:
+    def _join(self, node: n.Join, output: n.Node | None = None,
+              columns: OutputColumns = ALL_COLUMNS, name: str | None = None) -> PlanOp:
         left_width = len(node.left.schema.fields)
         left_keys, right_keys, residual = split_equi_condition(node.condition, left_width)
-        schemas = [node.left.schema.to_arrow_schema(), node.right.schema.to_arrow_schema()]
+        params = {"left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
+                  "residual": residual}
         if self.streaming:
             if node.kind != "inner":
                 raise UnsupportedFeatureError(
                     f"a {node.kind.upper()} join in streaming mode is not supported by Volley "
                     "yet; use an inner join, or run the query in batch mode"
                 )
-            self._require_insert_only(node.left, "a streaming join")
-            self._require_insert_only(node.right, "a streaming join")
-            op: ops.Operator = ops.StreamInnerJoinOp(schemas, left_keys, right_keys, residual,
-                                                     schema, self.ctx)
-        else:
-            op = ops.JoinOp(schemas, node.kind, left_keys, right_keys, residual, schema, self.ctx,
-                            columns)
-        return self._vertex(name or node.describe(), op, [node.left, node.right])
-
-    def _require_insert_only(self, node: n.Node, what: str) -> None:
-        if node.changelog_mode() is not n.INSERT_ONLY:
-            raise UnsupportedFeatureError(
-                f"{what} over an updating input (the result of another aggregation or outer "
-                "join) is not supported by Volley in streaming mode yet; run the query in "
-                "batch mode"
-            )
+            return self._op("stream_join", node, params, [node.left, node.right], name)
+        params.update(kind=node.kind, columns=columns)
+        return self._op("hash_join", output or node, params, [node.left, node.right], name)

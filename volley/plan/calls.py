@@ -46,6 +46,19 @@ class SortKey:
         return self.ascending if self.nulls_first is None else self.nulls_first
 
 
+@dataclass(frozen=True)
+class OutputColumns:
+    """The columns a join emits: positions in left + right (``select``; None: all of them), and
+    which of those (indices into ``select``) may stay dictionary-encoded over the build side's
+    column — set by the planner only for group keys of an aggregation that reads them next."""
+
+    select: tuple[int, ...] | None = None
+    encoded: frozenset[int] = frozenset()
+
+
+ALL_COLUMNS = OutputColumns()
+
+
 def _numeric(t: pa.DataType) -> bool:
     return pa.types.is_integer(t) or pa.types.is_floating(t)
 
@@ -63,3 +76,26 @@ def can_accumulate(in_schema: pa.Schema, aggs: tuple[AggCall, ...]) -> bool:
         if not _numeric(agg.type.to_arrow()):
             return False
     return True
+
+
+def key_types(left: pa.Schema, right: pa.Schema, left_keys: list[int],
+              right_keys: list[int]) -> list[pa.DataType]:
+    """One type per key pair that both sides' key columns are cast to before hashing."""
+    return [_common_arrow(left.field(lk).type, right.field(rk).type)
+            for lk, rk in zip(left_keys, right_keys, strict=True)]
+
+
+def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    if a == b:
+        return a
+    if pa.types.is_integer(a) and pa.types.is_integer(b):
+        return pa.int64()
+    if pa.types.is_decimal(a) or pa.types.is_decimal(b):
+        return pa.float64() if (pa.types.is_floating(a) or pa.types.is_floating(b)) else (
+            pa.decimal128(38, max(getattr(a, "scale", 0), getattr(b, "scale", 0)))
+        )
+    if (pa.types.is_floating(a) or pa.types.is_integer(a)) and (
+        pa.types.is_floating(b) or pa.types.is_integer(b)
+    ):
+        return pa.float64()
+    return a

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from volley.connectors.base import ChangelogMode  # TODO(core): move to common.changelog
+from volley.common.changelog import ChangelogMode
 from volley.errors import PlanError
 from volley.plan.calls import AggCall, SortKey
 from volley.plan.expressions import Expr, input_refs

@@ -1,215 +1,282 @@
-"""The local runner: drives a job graph in this process.
+"""The local runner: a job graph in this process — or, at parallelism above 1, in worker
+processes of this machine (``volley.runners.processes``).
 
-Sources are read round-robin, one element at a time, and every batch is pushed through the
-operators downstream of it before the next one is read. Each source runs a few elements ahead in
-a thread of its own (``SourcePrefetcher``): reading and decoding (pyarrow, which releases the GIL)
-overlap with the operators' work on the second core, while the order of elements stays exactly
-the one the sources produce and operators and UDFs still run on the caller's thread.
+At parallelism 1 every task runs on one job thread, in a deterministic schedule: sources are
+read round-robin, one element at a time, and each element is pushed through every task
+downstream of it (direct calls; each task does its own watermark, barrier and end-of-input
+bookkeeping) before the next is read. File sources read ahead in threads of their own.
 
-``steps()`` is a generator that yields after each source element, so ``collect()`` can hand out
-results of an unbounded job while it runs. Watermarks travel with the data: an operator with
-several inputs sees the minimum of its inputs' watermarks, and a source that ends advances its
-edges to the maximum watermark.
+``submit`` returns a ``JobHandle`` at once. The job thread runs attempts: an attempt that fails
+is retried from the last complete checkpoint (or from the beginning, without one) while the
+restart strategy allows, and otherwise ends the job with the user's error.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
-from collections.abc import Iterator
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 
-from volley.physical.job_graph import JobGraph, Vertex
-from volley.runtime.elements import MAX_WATERMARK, CheckpointBarrier, Watermark
+from volley.errors import CheckpointError, JobCancelledError
+from volley.physical.job_graph import JobGraph
+from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore
+from volley.runners.job import JobHandle, JobStatus
+from volley.runners.prefetch import InlineSource, SourcePrefetcher
+from volley.runners.settings import JobSettings
+from volley.runtime.ops_sinks import ResultChannel
+from volley.runtime.task import Task, TaskInfo
+
+#: the id of the "checkpoint" a job without checkpointing takes at its end, so sinks commit
+FINAL_WITHOUT_CHECKPOINTING = 2**62
 
 
-class SourcePrefetcher:
-    """Pulls a source iterator in a daemon thread, up to ``budget_bytes`` of batches ahead of
-    the runner (always at least one element).
+class DirectWriter:
+    """A task's output at parallelism 1: calls into the downstream tasks."""
 
-    The budget is in bytes, not elements, because sources may decode in units much larger than
-    the batches they yield (a CSV block, a JSON file), and sliced batches of one such unit hold
-    all of it. With a budget of a few elements such a reader could not start on its next unit
-    until the runner had consumed nearly all of the current one, and decoding and the
-    operators' work took turns instead of overlapping.
+    def __init__(self) -> None:
+        self.targets: list[tuple[Task, int]] = []
 
-    ``next()`` returns the source's next element, None at its end, and re-raises (in the
-    runner's thread, with its original traceback) an exception the source raised. ``close()``
-    stops the thread at its next hand-over, so a cancelled or abandoned job does not leave a
-    reader running.
-    """
+    def emit(self, batch: pa.RecordBatch) -> None:
+        for task, channel in self.targets:
+            task.on_batch(channel, batch)
 
-    _END = object()
-    BUDGET_BYTES = 32 << 20
+    def emit_watermark(self, timestamp: int) -> None:
+        for task, channel in self.targets:
+            task.on_watermark(channel, timestamp)
 
-    def __init__(self, iterator: Iterator[Any], name: str,
-                 budget_bytes: int = BUDGET_BYTES) -> None:
-        self._iterator = iterator
-        self._budget = budget_bytes
-        self._items: deque[tuple[Any, int]] = deque()
-        self._bytes = 0
-        self._stopped = False
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._pull, name=f"volley-source-{name}",
-                                        daemon=True)
-        self._thread.start()
+    def broadcast_barrier(self, checkpoint_id: int) -> None:
+        for task, channel in self.targets:
+            task.on_barrier(channel, checkpoint_id)
 
-    def _pull(self) -> None:
-        try:
-            for element in self._iterator:
-                if not self._hand_over(element):
-                    return
-            self._hand_over(self._END)
-        except BaseException as error:  # noqa: BLE001 - handed to the runner's thread
-            self._hand_over(error)
-
-    def _hand_over(self, item: Any) -> bool:
-        size = item.nbytes if isinstance(item, pa.RecordBatch) else 0
-        with self._changed:
-            while self._items and self._bytes + size > self._budget and not self._stopped:
-                self._changed.wait()
-            if self._stopped:
-                return False
-            self._items.append((item, size))
-            self._bytes += size
-            self._changed.notify_all()
-        return True
-
-    def next(self) -> Any:
-        with self._changed:
-            while not self._items:
-                self._changed.wait()
-            item, size = self._items.popleft()
-            self._bytes -= size
-            self._changed.notify_all()
-        if item is self._END:
-            return None
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def close(self) -> None:
-        with self._changed:
-            self._stopped = True
-            self._changed.notify_all()
+    def end(self) -> None:
+        for task, channel in self.targets:
+            task.on_end(channel)
 
 
-class InlineSource:
-    """``SourcePrefetcher``'s interface over batches already in memory, pulled in the runner's
-    thread: a thread to read ahead would only add its start and a hand-over per batch."""
+def open_storage(settings: JobSettings) -> Any:
+    if settings.checkpoint_dir is None:
+        return None
+    from volley.state import CheckpointStorage
 
-    def __init__(self, iterator: Iterator[Any]) -> None:
-        self._iterator = iterator
-
-    def next(self) -> Any:
-        return next(self._iterator, None)
-
-    def close(self) -> None:
-        pass
+    return CheckpointStorage(settings.checkpoint_dir)
 
 
-class RunContext:
-    def __init__(self, job_parameters: dict[str, str] | None = None) -> None:
-        self.job_parameters = job_parameters or {}
+def initial_restore(settings: JobSettings) -> CheckpointRestore | None:
+    """The checkpoint ``execution.state-recovery.path`` names: one checkpoint, or the latest
+    complete one under a checkpoints directory (None, with a notice, when none completed)."""
+    if settings.restore_path is None:
+        return None
+    from volley.state import resolve_restore_path
+
+    resolved = resolve_restore_path(settings.restore_path)
+    if resolved is None:
+        import sys
+
+        print(f"volley: no complete checkpoint under {settings.restore_path!r} yet; the job "
+              "starts from the beginning", file=sys.stderr)
+        return None
+    storage, checkpoint_id = resolved
+    return CheckpointRestore(storage, checkpoint_id)
 
 
 class LocalRunner:
-    def __init__(self, graph: JobGraph, context: RunContext | None = None) -> None:
-        self.graph = graph
-        self.context = context or RunContext()
-        self._by_id = {v.id: v for v in graph.vertices}
-        self._down = graph.downstream()
-        self._pending_inputs = {v.id: len(v.inputs) for v in graph.vertices}
-        # per vertex: the latest watermark of each input port, and what it last emitted
-        self._input_watermarks = {v.id: [None] * len(v.inputs) for v in graph.vertices}
-        self._current_watermark: dict[int, int] = {}
-        self.cancelled = False
+    """Runs job graphs on this machine. ``config`` is the job's configuration (Flink keys)."""
+
+    def submit(self, graph: JobGraph, settings: JobSettings, config: Mapping[str, str],
+               job_parameters: Mapping[str, str] | None = None,
+               daemon: bool = False) -> JobHandle:
+        """Start the job on a thread of its own and return its handle at once. ``daemon``: the
+        job does not keep the process alive (a query whose results nobody reads any more)."""
+        handle = JobHandle(graph.name)
+        if any(v.parallelism > 1 for v in graph.vertices):
+            from volley.runners.processes import ProcessAttempt as Attempt
+        else:
+            Attempt = ThreadAttempt  # noqa: N806 - a class chosen at run time
+        job = _Job(graph, settings, dict(config), dict(job_parameters or {}), handle, Attempt)
+        thread = threading.Thread(target=job.run, name=f"volley-job-{graph.name}",
+                                  daemon=daemon)
+        handle.on_cancel(job.cancel)
+        handle.set_status(JobStatus.RUNNING)
+        thread.start()
+        return handle
+
+
+class _Job:
+    """The attempts of one job and its restart strategy."""
+
+    def __init__(self, graph: JobGraph, settings: JobSettings, config: dict[str, str],
+                 job_parameters: dict[str, str], handle: JobHandle, attempt_class: Any) -> None:
+        self.graph, self.settings, self.config = graph, settings, config
+        self.job_parameters, self.handle = job_parameters, handle
+        self.attempt_class = attempt_class
+        self.attempt: Any = None
+
+    def cancel(self) -> None:
+        attempt = self.attempt
+        if attempt is not None:
+            attempt.cancel()
 
     def run(self) -> None:
-        for _ in self.steps():
-            pass
-
-    def steps(self) -> Iterator[None]:
-        operators = [v for v in self.graph.vertices if v.operator is not None]
-        for v in operators:
-            v.operator.open(self.context)  # type: ignore[union-attr]
-        prefetchers: list[SourcePrefetcher | InlineSource] = []
+        handle, settings = self.handle, self.settings
         try:
-            sources = []
-            for v in self.graph.vertices:
-                if v.is_source:
-                    batches = v.source()  # type: ignore[misc]
-                    prefetcher = InlineSource(batches) if v.in_memory \
-                        else SourcePrefetcher(batches, str(v.id))
-                    prefetchers.append(prefetcher)
-                    sources.append((v, prefetcher))
-            while sources and not self.cancelled:
-                still_running = []
-                for vertex, prefetcher in sources:
-                    element = prefetcher.next()
-                    if element is None:
-                        self._watermark(vertex, MAX_WATERMARK.timestamp)
-                        self._end(vertex)
-                        continue
-                    self._dispatch(vertex, element)
-                    still_running.append((vertex, prefetcher))
-                    yield
-                sources = still_running
-            yield
-        finally:
-            for prefetcher in prefetchers:
-                prefetcher.close()
-            for v in operators:
-                v.operator.close()  # type: ignore[union-attr]
-
-    def _dispatch(self, vertex: Vertex, element: Any) -> None:
-        if isinstance(element, pa.RecordBatch):
-            if element.num_rows:
-                self._emit(vertex, [element])
-        elif isinstance(element, Watermark):
-            self._watermark(vertex, element.timestamp)
-        elif isinstance(element, CheckpointBarrier):
-            pass  # checkpoints are taken by runners that persist state; the local runner does not
-        else:
-            raise TypeError(f"a source yielded {type(element).__name__}; expected a RecordBatch")
-
-    def _emit(self, vertex: Vertex, batches: list[pa.RecordBatch]) -> None:
-        for down_id, port in self._down[vertex.id]:
-            down = self._by_id[down_id]
-            op: Any = down.operator
-            for batch in batches:
-                out = op.process(batch, port)
-                if out:
-                    self._emit(down, out)
-
-    def _watermark(self, vertex: Vertex, timestamp: int) -> None:
-        if self._current_watermark.get(vertex.id, -(2**63)) >= timestamp:
+            storage = open_storage(settings) if settings.checkpointing else None
+            restore = initial_restore(settings)
+            if restore is not None:
+                restore.check_fits(self.graph)
+        except BaseException as error:  # noqa: BLE001 - reported through the handle
+            handle.finish(JobStatus.FAILED, error)
             return
-        self._current_watermark[vertex.id] = timestamp
-        for down_id, port in self._down[vertex.id]:
-            marks = self._input_watermarks[down_id]
-            marks[port] = timestamp
-            if any(m is None for m in marks):
+        restarts_left = settings.restart_attempts
+        first_id = (restore.checkpoint_id + 1) if restore is not None else 1
+        if storage is not None and storage.latest_complete() is not None:
+            first_id = max(first_id, storage.latest_complete() + 1)
+        coordinator = CheckpointCoordinator(self.graph, storage, settings.checkpoints_retained,
+                                            first_id) if storage is not None else None
+        while True:
+            self.attempt = self.attempt_class(self.graph, settings, self.config,
+                                              self.job_parameters, handle, coordinator, restore)
+            try:
+                self.attempt.run()
+            except JobCancelledError as error:
+                handle.finish(JobStatus.CANCELED, error)
+                return
+            except BaseException as error:  # noqa: BLE001 - the job's end, reported to the client
+                if handle.cancel_requested.is_set():
+                    handle.finish(JobStatus.CANCELED, JobCancelledError(
+                        f"job {self.graph.name!r} was cancelled"))
+                    return
+                if restarts_left <= 0:
+                    handle.finish(JobStatus.FAILED, error)
+                    return
+                restarts_left -= 1
+                handle.set_status(JobStatus.RESTARTING)
+                handle.metrics["restarts"] = handle.metrics.get("restarts", 0) + 1
+                time.sleep(settings.restart_delay_ms / 1000)
+                if coordinator is not None:
+                    coordinator.abort_in_flight()
+                latest = storage.latest_complete() if storage is not None else None
+                if latest is not None:
+                    restore = CheckpointRestore(storage, latest)
+                handle.set_status(JobStatus.RUNNING)
                 continue
-            combined = min(marks)  # type: ignore[type-var]
-            down = self._by_id[down_id]
-            out = down.operator.on_watermark(combined)  # type: ignore[union-attr]
-            if out:
-                self._emit(down, out)
-            self._watermark(down, combined)
+            finally:
+                if coordinator is not None:
+                    handle.completed_checkpoints = list(coordinator.completed)
+                    handle.metrics["checkpoints"] = list(coordinator.stats)
+            handle.finish(JobStatus.FINISHED)
+            return
 
-    def _end(self, vertex: Vertex) -> None:
-        for down_id, port in self._down[vertex.id]:
-            down = self._by_id[down_id]
-            op: Any = down.operator
-            out = op.end_input(port)
-            if out:
-                self._emit(down, out)
-            self._pending_inputs[down_id] -= 1
-            if self._pending_inputs[down_id] == 0:
-                out = op.finish()
-                if out:
-                    self._emit(down, out)
-                self._end(down)
+
+class ThreadAttempt:
+    """One attempt of a parallelism-1 job on the job thread (see the module docstring)."""
+
+    def __init__(self, graph: JobGraph, settings: JobSettings, config: dict[str, str],
+                 job_parameters: dict[str, str], handle: JobHandle,
+                 coordinator: CheckpointCoordinator | None,
+                 restore: CheckpointRestore | None) -> None:
+        self.graph, self.settings, self.handle = graph, settings, handle
+        self.coordinator, self.restore = coordinator, restore
+        self._cancelled = threading.Event()
+        results = ResultChannel(handle.publish)
+        writers = {v.id: DirectWriter() for v in graph.vertices}
+        self.tasks: dict[int, Task] = {}
+        for vertex in graph.vertices:
+            edges = graph.inputs_of(vertex.id)
+            ports = [0] * max((e.port + 1 for e in edges), default=0)
+            for e in edges:
+                ports[e.port] += 1
+            info = TaskInfo(0, 1, graph.max_parallelism, config, job_parameters,
+                            checkpointing=settings.checkpointing, restore=restore,
+                            result_channel=results, channels_per_port=ports)
+            self.tasks[vertex.id] = Task(vertex, info, writers[vertex.id], coordinator)
+        for vertex in graph.vertices:
+            edges = graph.inputs_of(vertex.id)
+            channel_of = _channels(edges)
+            for e in edges:
+                writers[e.source].targets.append((self.tasks[vertex.id], channel_of[e]))
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def run(self) -> None:
+        readers: list[Any] = []
+        failed = True
+        try:
+            for vertex in reversed(self.graph.vertices):
+                self.tasks[vertex.id].open()
+            if self.restore is not None and self.restore.final:
+                failed = False
+                return  # the job had finished: restoring published what its sinks held
+            sources = []
+            for vertex in self.graph.sources():
+                task = self.tasks[vertex.id]
+                assert task.reader is not None
+                elements = task.reader.elements()
+                reader = InlineSource(elements) if vertex.source.in_memory \
+                    else SourcePrefetcher(elements, vertex.name)
+                readers.append(reader)
+                sources.append((task, reader))
+            self._pump(sources)
+            self._finish()
+            failed = False
+        finally:
+            for reader in readers:
+                reader.close()
+            errors = [e for task in self.tasks.values() for e in task.close()]
+            if errors and not failed:
+                raise errors[0]
+
+    def _pump(self, sources: list[tuple[Task, Any]]) -> None:
+        interval = self.settings.checkpoint_interval_ms if self.coordinator else None
+        next_checkpoint = time.monotonic() + interval / 1000 if interval else None
+        while sources:
+            running = []
+            for task, reader in sources:
+                if self._cancelled.is_set() or self.handle.cancel_requested.is_set():
+                    raise JobCancelledError(f"job {self.graph.name!r} was cancelled")
+                element = reader.next()
+                if element is None:
+                    task.end_of_source()
+                    continue
+                task.source_element(element)
+                running.append((task, reader))
+            sources = running
+            if next_checkpoint is not None and sources and time.monotonic() >= next_checkpoint:
+                self.checkpoint([task for task, _ in sources])
+                next_checkpoint = time.monotonic() + interval / 1000
+
+    def checkpoint(self, running_sources: list[Task], final: bool = False) -> int:
+        """Take a checkpoint: finished tasks snapshot at once, running sources inject the
+        barrier (which reaches every running task through the direct calls); once all have
+        acknowledged, the manifest is written and every task is told."""
+        coordinator = self.coordinator
+        assert coordinator is not None
+        checkpoint_id = coordinator.begin(final)
+        for task in self.tasks.values():
+            if task.finished:
+                task.checkpoint(checkpoint_id)
+        for task in running_sources:
+            task.trigger_checkpoint(checkpoint_id)
+        if checkpoint_id in coordinator.in_flight:
+            raise CheckpointError(f"checkpoint {checkpoint_id} did not reach every task")
+        for task in self.tasks.values():
+            task.notify_checkpoint_complete(checkpoint_id)
+        return checkpoint_id
+
+    def _finish(self) -> None:
+        """Every input ended: a final checkpoint (or, without checkpointing, a final commit)."""
+        if self.coordinator is not None:
+            self.checkpoint([], final=True)
+            return
+        for task in self.tasks.values():
+            task.checkpoint(FINAL_WITHOUT_CHECKPOINTING, persist=False)
+        for task in self.tasks.values():
+            task.notify_checkpoint_complete(FINAL_WITHOUT_CHECKPOINTING)
+
+
+def _channels(edges: list[Any]) -> dict[Any, int]:
+    """Channel numbers of a parallelism-1 task's in-edges: one per edge, ordered by port."""
+    return {e: i for i, e in enumerate(edges)}

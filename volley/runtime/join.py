@@ -10,29 +10,16 @@ before outer rows are padded with NULLs. NULL keys never match, as in SQL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from volley.plan.calls import ALL_COLUMNS, OutputColumns
 from volley.plan.expressions import Expr
 from volley.runtime.evaluator import EvalContext, compile_expr, evaluate_predicate
 from volley.state import key_dictionary
 from volley.state.key_dictionary import KeyDictionary
-
-
-@dataclass(frozen=True)
-class OutputColumns:
-    """The columns a join emits: positions in left + right (``select``; None: all of them), and
-    which of those (indices into ``select``) may stay dictionary-encoded over the build side's
-    column — set by the planner only for group keys of an aggregation that reads them next."""
-
-    select: tuple[int, ...] | None = None
-    encoded: frozenset[int] = frozenset()
-
-
-ALL_COLUMNS = OutputColumns()
 
 
 class BuildSide:
@@ -93,29 +80,6 @@ def _key_columns(table: pa.Table, keys: list[int], types: list[pa.DataType]) -> 
         column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         columns.append(column if column.type == t else column.cast(t))
     return columns
-
-
-def key_types(left: pa.Schema, right: pa.Schema, left_keys: list[int],
-              right_keys: list[int]) -> list[pa.DataType]:
-    """One type per key pair that both sides' key columns are cast to before hashing."""
-    return [_common_arrow(left.field(lk).type, right.field(rk).type)
-            for lk, rk in zip(left_keys, right_keys, strict=True)]
-
-
-def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    if a == b:
-        return a
-    if pa.types.is_integer(a) and pa.types.is_integer(b):
-        return pa.int64()
-    if pa.types.is_decimal(a) or pa.types.is_decimal(b):
-        return pa.float64() if (pa.types.is_floating(a) or pa.types.is_floating(b)) else (
-            pa.decimal128(38, max(getattr(a, "scale", 0), getattr(b, "scale", 0)))
-        )
-    if (pa.types.is_floating(a) or pa.types.is_integer(a)) and (
-        pa.types.is_floating(b) or pa.types.is_integer(b)
-    ):
-        return pa.float64()
-    return a
 
 
 def probe_join(
@@ -181,34 +145,110 @@ class GrowingBuildSide:
     a run of its own, and while the run before it is at most twice its size the two are merged,
     as a binary counter carries. So a probe visits O(log n) runs and a row is hashed again
     O(log n) times over the whole stream.
+
+    A retraction (``remove``) marks one equal live row dead per retracted row; dead rows are
+    skipped by probes and dropped when their run is next merged. Rows with a NULL key are not
+    kept: they can never match.
     """
 
     def __init__(self, schema: pa.Schema, keys: list[int], types: list[pa.DataType]) -> None:
         self._schema, self._keys, self._types = schema, keys, types
         self.runs: list[BuildSide] = []
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        self.runs.append(self._run(pa.Table.from_batches([batch], schema=self._schema)))
+    @property
+    def schema(self) -> pa.Schema:
+        return self._schema
+
+    @property
+    def keys(self) -> list[int]:
+        return self._keys
+
+    def add(self, batch: pa.RecordBatch | pa.Table) -> None:
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch],
+                                                                               schema=self._schema)
+        table = _without_null_keys(table, self._keys)
+        if table.num_rows == 0:
+            return
+        self.runs.append(self._run(table))
         while len(self.runs) > 1 and (
             self.runs[-2].table.num_rows <= 2 * self.runs[-1].table.num_rows
         ):
             newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(self._run(pa.concat_tables([older.table, newer.table])))
+            self.runs.append(self._run(pa.concat_tables([_live(older), _live(newer)])))
 
     def _run(self, table: pa.Table) -> BuildSide:
         """A run is hashed once and probed by a few batches before it is merged, so its keys
         get a slot array (``KeyDictionary``) only as wide as a few slots per row: a run of
         1,000 rows keyed over a million values would otherwise fill 8 MB of slots."""
         limit = min(key_dictionary.DIRECT_RANGE_LIMIT, max(RUN_MIN_SLOTS, 8 * table.num_rows))
-        return BuildSide(table, self._keys, self._types, limit)
+        run = BuildSide(table, self._keys, self._types, limit)
+        run.alive = np.ones(table.num_rows, dtype=bool)
+        return run
+
+    def remove(self, rows: pa.Table) -> int:
+        """Mark one live stored row equal to each row of ``rows`` dead (a row of ``rows`` with no
+        equal live row removes nothing); return how many were removed.
+
+        Equal rows of ``rows`` must take distinct stored rows. Candidates of a retracted row are
+        the stored rows equal to it, so identical retracted rows share their candidate list and
+        different ones have disjoint lists: the k-th copy of a row takes its k-th candidate.
+        """
+        rows = _without_null_keys(rows, self._keys)
+        if rows.num_rows == 0 or not self.runs:
+            return 0
+        probe, cand_run, cand_row = [], [], []
+        for index, run in enumerate(self.runs):
+            p, r = run.pairs(rows, self._keys)
+            keep = run.alive[r]
+            p, r = p[keep], r[keep]
+            if len(p):
+                same = _rows_equal(rows, run.table, p, r)
+                probe.append(p[same])
+                cand_row.append(r[same])
+                cand_run.append(np.full(int(same.sum()), index, dtype=np.int64))
+        if not probe:
+            return 0
+        p, run_of, row = np.concatenate(probe), np.concatenate(cand_run), np.concatenate(cand_row)
+        if not len(p):
+            return 0
+        # a global candidate number, ordered by run then row
+        offsets = np.cumsum([0] + [r.table.num_rows for r in self.runs])
+        cand = offsets[run_of] + row
+        order = np.lexsort((cand, p))
+        p, cand = p[order], cand[order]
+        first = np.ones(len(p), dtype=bool)
+        first[1:] = p[1:] != p[:-1]
+        starts = np.flatnonzero(first)
+        counts = np.diff(np.append(starts, len(p)))
+        probes = p[starts]
+        group = cand[starts]  # the first candidate identifies the set of equal rows
+        # occurrence of each probe row among probe rows of the same group
+        by_group = np.lexsort((probes, group))
+        g_sorted = group[by_group]
+        new_group = np.ones(len(g_sorted), dtype=bool)
+        new_group[1:] = g_sorted[1:] != g_sorted[:-1]
+        positions = np.arange(len(g_sorted))
+        occurrence = np.empty(len(g_sorted), dtype=np.int64)
+        occurrence[by_group] = positions - np.maximum.accumulate(np.where(new_group, positions, 0))
+        takes = occurrence < counts
+        chosen = cand[starts[takes] + occurrence[takes]]
+        run_index = np.searchsorted(offsets, chosen, side="right") - 1
+        for index in np.unique(run_index):
+            self.runs[index].alive[chosen[run_index == index] - offsets[index]] = False
+        return len(chosen)
 
     def join(self, probe: pa.Table, probe_keys: list[int], probe_is_left: bool,
-             residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> list[pa.Table]:
-        """The inner join of ``probe`` with every row added so far, one table per run (left
-        input's columns first, whichever side ``probe`` comes from)."""
-        results = []
+             residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> tuple[list[pa.Table],
+                                                                                list[np.ndarray]]:
+        """The inner join of ``probe`` with every live row, one table per run (left input's
+        columns first, whichever side ``probe`` comes from), and for each table the probe row
+        of each of its rows."""
+        results, probe_rows_of = [], []
         for run in self.runs:
             probe_rows, run_rows = run.pairs(probe, probe_keys)
+            live = run.alive[run_rows]
+            if not live.all():
+                probe_rows, run_rows = probe_rows[live], run_rows[live]
             left, right, li, ri = (
                 (probe, run.table, probe_rows, run_rows) if probe_is_left
                 else (run.table, probe, run_rows, probe_rows)
@@ -216,7 +256,51 @@ class GrowingBuildSide:
             li, ri = _where_residual_holds(left, right, li, ri, residual, ctx)
             if len(li):
                 results.append(_gather(left, right, li, ri, out))
-        return results
+                probe_rows_of.append(li if probe_is_left else ri)
+        return results, probe_rows_of
+
+    def live_rows(self) -> pa.Table:
+        """Every live row, oldest first."""
+        if not self.runs:
+            return self._schema.empty_table()
+        return pa.concat_tables([_live(run) for run in self.runs])
+
+
+def _live(run: BuildSide) -> pa.Table:
+    alive = run.alive  # type: ignore[attr-defined]
+    return run.table if alive.all() else run.table.filter(pa.array(alive))
+
+
+def _without_null_keys(table: pa.Table, keys: list[int]) -> pa.Table:
+    if not any(table.column(k).null_count for k in keys):
+        return table
+    mask = None
+    for k in keys:
+        valid = pc.is_valid(table.column(k))
+        mask = valid if mask is None else pc.and_(mask, valid)
+    return table.filter(mask)
+
+
+def _rows_equal(a: pa.Table, b: pa.Table, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
+    """Whether row ``ai[j]`` of ``a`` equals row ``bi[j]`` of ``b`` in every column (NULL
+    equals NULL, NaN equals NaN)."""
+    same = np.ones(len(ai), dtype=bool)
+    take_a, take_b = pa.array(ai), pa.array(bi)
+    for x, y in zip(a.columns, b.columns, strict=True):
+        x, y = x.take(take_a), y.take(take_b)
+        try:
+            eq = pc.fill_null(pc.equal(x, y), False)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            same &= np.array([u == v for u, v in zip(x.to_pylist(), y.to_pylist(),
+                                                     strict=True)], dtype=bool)
+            continue
+        both_null = pc.and_(pc.is_null(x), pc.is_null(y))
+        eq = pc.or_(eq, both_null)
+        if pa.types.is_floating(x.type):
+            eq = pc.or_(eq, pc.and_(pc.is_nan(pc.fill_null(x, 0.0)),
+                                    pc.is_nan(pc.fill_null(y, 0.0))))
+        same &= eq.to_numpy(zero_copy_only=False)
+    return same
 
 
 def unmatched_build_rows(build: BuildSide, left_schema: pa.Schema, out: pa.Schema,

@@ -1,70 +1,147 @@
-"""The operator contract every runner drives.
+"""The operator contract every runner drives (DESIGN.md, "Runtime").
 
-Operators are push-based and see only ``pyarrow.RecordBatch``:
-``process(batch, port)`` returns the batches to emit downstream; ``on_watermark(ts)`` lets
-event-time operators fire; ``end_input(port)`` says one input ended; ``finish()`` is called once
-all inputs ended and returns the last batches (blocking operators emit everything here);
-``snapshot()``/``restore()`` carry state as Arrow-friendly data for checkpoints.
+An operator is built from its ``OperatorSpec`` by the registry inside the task that runs it. The
+task calls, in this order:
+
+- ``open(ctx, out)`` once: compile expressions, open user functions, create and register state
+  through ``ctx`` (state is restored as it is registered, when the task restores a checkpoint);
+  rebuild derived caches from it.
+- ``process(batch, port)`` per input batch; results leave through ``out.emit(batch)``.
+- ``on_watermark(ts)`` when the input watermark advances; returns the watermark to forward (it may
+  hold one back), or None to forward nothing. ``on_timers(fired)`` with the timers it fired.
+- ``end_input(port)`` when one input has ended; ``finish()`` once all inputs ended (blocking
+  operators emit their results here).
+- ``prepare_snapshot(checkpoint_id)`` before the task snapshots the registered state (flush what
+  is buffered into it; a sink prepares its commit); ``notify_checkpoint_complete(id)`` once the
+  checkpoint is complete everywhere (a sink publishes).
+- ``close()`` always, also after a failure.
+
+An operator that registers no state is stateless by contract: nothing of it survives a restart.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa
 
-Batches = list[pa.RecordBatch]
+if TYPE_CHECKING:
+    from volley.physical.job_graph import OperatorSpec
+    from volley.state import KeyGroupRange
+
+
+class Output(Protocol):
+    """Where an operator's results go: the next operator of its chain, or the task's outputs."""
+
+    def emit(self, batch: pa.RecordBatch) -> None: ...
+
+    def emit_watermark(self, timestamp: int) -> None: ...
+
+
+class StateHandle(Protocol):
+    """What a registered state object offers the task: its content as Arrow data."""
+
+    def snapshot(self) -> pa.Table: ...
+
+
+S = TypeVar("S")
+
+
+class OperatorContext(Protocol):
+    """What ``open`` gets from the task (see ``volley.runtime.task.TaskContext``)."""
+
+    subtask_index: int
+    parallelism: int
+    max_parallelism: int
+    key_groups: KeyGroupRange
+    job_parameters: Mapping[str, str]
+    config: Mapping[str, str]
+
+    def register_state(self, name: str, state: S) -> S: ...
+
+    def function_context(self) -> Any: ...
 
 
 class Operator:
+    """Base of runtime operators; subclasses set ``name`` and override what they need."""
+
     name = "Operator"
-    #: number of input ports (1 for most, 2 for joins and set operations)
-    arity = 1
 
-    def open(self, context: Any) -> None:
-        """Called once before the first element."""
+    def __init__(self, spec: OperatorSpec) -> None:
+        self.spec = spec
+        self.params = spec.params
+        self.out: Output = _UNOPENED
 
-    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+    def open(self, ctx: OperatorContext, out: Output) -> None:
+        self.out = out
+
+    def process(self, batch: pa.RecordBatch, port: int) -> None:
         raise NotImplementedError
 
-    def on_watermark(self, timestamp: int) -> Batches:
-        return []
+    def on_watermark(self, timestamp: int) -> int | None:
+        return timestamp
 
-    def end_input(self, port: int = 0) -> Batches:
-        return []
+    def on_timers(self, fired: pa.Table) -> None:
+        """Timers this operator registered whose time has come (keys and timestamps)."""
 
-    def finish(self) -> Batches:
-        return []
+    def end_input(self, port: int) -> None:
+        """Input ``port`` has ended."""
+
+    def finish(self) -> None:
+        """Every input has ended: emit what is left."""
+
+    def prepare_snapshot(self, checkpoint_id: int) -> None:
+        """The registered state is about to be snapshotted: bring it up to date."""
+
+    def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
+        """Checkpoint ``checkpoint_id`` is complete in every task."""
 
     def close(self) -> None:
-        """Release resources; called after finish or on failure."""
+        """Release resources; called after ``finish`` and after a failure alike."""
 
-    def snapshot(self) -> dict[str, Any]:
-        return {}
 
-    def restore(self, state: dict[str, Any]) -> None:
-        if state:
-            raise NotImplementedError(f"{self.name} keeps no state to restore")
+class _Unopened:
+    def emit(self, batch: pa.RecordBatch) -> None:
+        raise RuntimeError("an operator emitted before open()")
+
+    def emit_watermark(self, timestamp: int) -> None:
+        raise RuntimeError("an operator emitted before open()")
+
+
+_UNOPENED = _Unopened()
 
 
 class BufferingOperator(Operator):
-    """Collects every input batch per port; subclasses compute the result in ``finish``."""
+    """Collects every input batch per port; subclasses compute the result in ``finish``.
 
-    def __init__(self, schemas: list[pa.Schema]) -> None:
-        self._schemas = schemas
-        self._buffers: list[list[pa.RecordBatch]] = [[] for _ in schemas]
+    Batch mode only (blocking operators are never planned on unbounded input), so the buffers
+    are not state: a batch job restarts from the beginning.
+    """
 
-    def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
+    def open(self, ctx: OperatorContext, out: Output) -> None:
+        super().open(ctx, out)
+        self._buffers: list[list[pa.RecordBatch]] = [[] for _ in self.spec.input_schemas]
+
+    def process(self, batch: pa.RecordBatch, port: int) -> None:
         if batch.num_rows:
             self._buffers[port].append(batch)
-        return []
 
     def table(self, port: int = 0) -> pa.Table:
-        return pa.Table.from_batches(self._buffers[port], schema=self._schemas[port])
+        return pa.Table.from_batches(self._buffers[port], schema=self.spec.input_schemas[port])
 
     def release(self) -> None:
-        self._buffers = [[] for _ in self._schemas]
+        self._buffers = [[] for _ in self.spec.input_schemas]
+
+    def emit_table(self, table: pa.Table, max_rows: int | None = None) -> None:
+        emit_table(self.out, table, max_rows)
 
 
-def to_batches(table: pa.Table, max_rows: int | None = None) -> Batches:
-    return [b for b in table.to_batches(max_chunksize=max_rows) if b.num_rows]
+def emit_table(out: Output, table: pa.Table, max_rows: int | None = None) -> None:
+    """Emit ``table``'s non-empty batches."""
+    for batch in table.to_batches(max_chunksize=max_rows):
+        if batch.num_rows:
+            out.emit(batch)
+
+
+Batches = list[pa.RecordBatch]  # TODO(core): drop with the old stream_aggregate module

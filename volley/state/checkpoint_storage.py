@@ -25,14 +25,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from volley.errors import VolleyError
+from volley.errors import CheckpointError, VolleyError  # noqa: F401 - CheckpointError re-exported
 
 MANIFEST = "_manifest.json"
 _CHECKPOINT_DIR = re.compile(r"^chk-(\d+)$")
-
-
-class CheckpointError(VolleyError, ValueError):
-    """A checkpoint to restore from is missing, incomplete or unreadable."""
 
 
 @dataclass(frozen=True)

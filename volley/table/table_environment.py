@@ -12,7 +12,6 @@ expression or SQL statement, and connectors and formats when a table uses them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -30,13 +29,12 @@ from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
 from volley.plan.expressions import Cast, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
-from volley.runners.local import LocalRunner, RunContext
-from volley.runtime.evaluator import EvalContext
-from volley.runtime.operators import CollectOp, SinkOp
+from volley.runners.local import LocalRunner
+from volley.runners.settings import JobSettings
 from volley.table.environment_settings import EnvironmentSettings
 from volley.table.table import Table
 from volley.table.table_config import Configuration, TableConfig
-from volley.table.table_result import TableResult
+from volley.table.table_result import ResultKind, TableResult
 
 # The binders pull in sqlglot (about 100 ms): only SQL and computed columns need them.
 binder_expr = lazy_module("volley.sql.binder_expr")
@@ -355,47 +353,57 @@ class TableEnvironment:
         """The logical rewrites for this environment's mode (some hold for bounded input only)."""
         return optimize(plan, batch=not self._streaming)
 
-    def _planner(self):
-        ctx = EvalContext(pandas_batch_size=self._config.pandas_batch_size)
-        return PhysicalPlanner(self._streaming, ctx, self._source_factory)
+    def _job_settings(self) -> JobSettings:
+        return JobSettings.from_config(self._config.get_configuration().to_dict(),
+                                       streaming=self._streaming)
 
-    def _source_factory(self, scan: n.Scan):
-        from volley.connectors import create_source
+    def _planner(self, settings: JobSettings) -> PhysicalPlanner:
+        return PhysicalPlanner(self._streaming, self._table_spec_of, settings.parallelism,
+                               settings.max_parallelism)
 
-        spec = self._spec(scan.table_name, scan.catalog_table)
-        source = create_source(spec)
-        return source.batches, source.bounded
+    def _table_spec_of(self, scan: n.Scan) -> TableSpec:
+        return self._spec(scan.table_name, scan.catalog_table)
+
+    def _submit(self, planner: PhysicalPlanner, name: str, daemon: bool = False) -> Any:
+        """Start the job; ``execution.target`` chooses the runner (only ``local`` today)."""
+        target = str(self._config.get("execution.target", "local")).lower()
+        if target not in ("local", "embedded"):
+            raise UnsupportedFeatureError(
+                f"'execution.target' = {target!r} is not supported by Volley yet; expected "
+                "'local' (jobs run in this process, or in worker processes at parallelism > 1)"
+            )
+        settings = self._job_settings()
+        graph = planner.build(name)
+        return LocalRunner().submit(graph, settings, self._config.get_configuration().to_dict(),
+                                    self._job_parameters(), daemon=daemon)
 
     def _execute_collect(self, plan: n.Node) -> TableResult:
         plan = self._optimize(plan)
-        planner = self._planner()
-        collect = CollectOp(plan.schema.to_arrow_schema())
-        planner.add_output(plan, collect, "Collect")
-        runner = LocalRunner(planner.graph, RunContext(self._job_parameters()))
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            for _ in runner.steps():
-                if collect.batches:
-                    out, collect.batches = collect.batches, []
-                    yield from out
-
-        def cancel() -> None:
-            runner.cancelled = True
-
-        streaming = self._streaming
-        return TableResult(plan.schema, batches(), streaming=streaming,
-                           job_id=uuid.uuid4().hex, on_close=cancel)
+        planner = self._planner(self._job_settings())
+        planner.add_collect(plan)
+        handle = self._submit(planner, "collect", daemon=True)
+        return TableResult(plan.schema, handle.results(), streaming=self._streaming,
+                           on_close=handle.cancel, handle=handle)
 
     def _job_parameters(self) -> dict[str, str]:
-        return {k: v for k, v in self._config.get_configuration().to_dict().items()
-                if k.startswith("pipeline.global-job-parameters.")}
+        """``pipeline.global-job-parameters``: given as ``key:value,key:value`` (Flink's map
+        syntax) or as ``pipeline.global-job-parameters.<key>`` entries."""
+        config = self._config.get_configuration().to_dict()
+        params: dict[str, str] = {}
+        text = config.get("pipeline.global-job-parameters")
+        if text:
+            for item in _split_map(text):
+                key, _, value = item.partition(":")
+                params[key.strip().strip("'")] = value.strip().strip("'")
+        prefix = "pipeline.global-job-parameters."
+        params.update({k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)})
+        return params
 
     def _execute_inserts(self, inserts: list[tuple[Any, n.Node, bool]],
                          job_name: str | None = None) -> TableResult:
         from volley.connectors import create_sink
 
-        planner = self._planner()
-        sink_ops = []
+        planner = self._planner(self._job_settings())
         names = []
         for target, plan, overwrite in inserts:
             if not isinstance(target, str):
@@ -408,9 +416,7 @@ class TableEnvironment:
             name = self._catalog.normalize(target)
             plan = self._conform_to_sink(self._optimize(plan), name, obj)
             spec = self._spec(name, obj)
-            if overwrite:
-                spec.options["volley.overwrite"] = "true"
-            sink = create_sink(spec)
+            sink = create_sink(spec)  # checks the options and the changelog before the job runs
             mode = plan.changelog_mode() if self._streaming else ChangelogMode.INSERT_ONLY
             if mode not in sink.accepted_changelog_modes:
                 raise ChangelogModeError(
@@ -418,20 +424,20 @@ class TableEnvironment:
                     f"query produces ({_updating_node(plan)}); write to a sink that accepts "
                     "updates (e.g. 'print'), or run the job in batch mode"
                 )
-            op = SinkOp(sink)
-            planner.add_output(plan, op, f"Sink: {name}")
-            sink_ops.append(op)
+            planner.add_sink(plan, spec, overwrite)
             names.append(f"default_catalog.default_database.{name}")
-        runner = LocalRunner(planner.graph, RunContext(self._job_parameters()))
-        runner.run()
+        handle = self._submit(planner, job_name or "insert")
         from volley.plan.types import BigIntType
 
-        counts = [op.rows_written for op in sink_ops]
+        # as in Flink, an INSERT's result is one row of -1s: the job runs on asynchronously
+        result = TableResult.of_rows(names, [BigIntType(nullable=False)] * len(names),
+                                     [[-1] for _ in names])
+        result._handle = handle
+        result._kind = ResultKind.SUCCESS_WITH_CONTENT
         from volley.table.table_result import JobClient
 
-        result = TableResult.of_rows(names, [BigIntType(nullable=False)] * len(names),
-                                     [[c] for c in counts])
-        result._job_client = JobClient(uuid.uuid4().hex)
+        result._job_client = JobClient(handle.job_id, handle)
+        result._insert = True
         return result
 
     def _conform_to_sink(self, plan: n.Node, name: str, table: CatalogTable) -> n.Node:
@@ -459,6 +465,22 @@ class TableEnvironment:
                 )
             exprs.append(Cast(ref, tt.with_nullability(st.nullable)))
         return n.Project(plan, tuple(exprs), tuple(target.names))
+
+
+def _split_map(text: str) -> list[str]:
+    """Flink's ``k1:v1,k2:v2`` map syntax, with values quoted when they hold a comma."""
+    items, current, quote = [], "", None
+    for ch in text:
+        if ch in "'\"" and quote in (None, ch):
+            quote = None if quote else ch
+        if ch == "," and quote is None:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    if current.strip():
+        items.append(current)
+    return [i for i in items if i.strip()]
 
 
 def _updating_node(plan: n.Node) -> str:
@@ -560,8 +582,8 @@ class StreamTableEnvironment(TableEnvironment):
             environment_settings = EnvironmentSettings(streaming)
         env = StreamTableEnvironment(environment_settings)
         if stream_execution_environment is not None:
-            env.get_config().set("parallelism.default",
-                                 stream_execution_environment.get_parallelism())
+            env.get_config().get_configuration().add_all(
+                stream_execution_environment.get_configuration())
         return env
 
     def from_data_stream(self, *args: Any) -> Table:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from volley.common.job_status import JobStatus
 from volley.common.row import Row, RowKind
 from volley.plan.types import DataType, RowType
 from volley.table.table_schema import TableSchema
@@ -26,17 +27,30 @@ class ResultKind(Enum):
 
 
 class JobClient:
-    def __init__(self, job_id: str) -> None:
+    """The client of a running job (PyFlink's ``JobClient``): its id, status, cancel and wait."""
+
+    def __init__(self, job_id: str, handle: Any = None) -> None:
         self._job_id = job_id
+        self._handle = handle
 
     def get_job_id(self) -> str:
         return self._job_id
 
-    def get_job_status(self) -> str:
-        return "FINISHED"
+    def get_job_status(self) -> JobStatus:
+        return JobStatus.FINISHED if self._handle is None else self._handle.status()
 
     def cancel(self) -> None:
-        """Local jobs have finished by the time a client is handed out."""
+        if self._handle is not None:
+            self._handle.cancel()
+
+    def get_job_execution_result(self) -> JobClient:
+        """Waits for the job's end (PyFlink returns a future; ``wait`` is its ``result()``)."""
+        self.wait()
+        return self
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._handle is not None:
+            self._handle.wait(timeout)
 
 
 class CloseableIterator:
@@ -56,6 +70,10 @@ class CloseableIterator:
         if self._on_close is not None:
             self._on_close()
 
+    def __del__(self) -> None:
+        # an abandoned iterator must not leave its job blocked on results nobody reads
+        self.close()
+
     def __enter__(self) -> CloseableIterator:
         return self
 
@@ -73,15 +91,22 @@ class TableResult:
         job_id: str | None = None,
         on_close: Any = None,
         null_text: str = "<NULL>",
+        handle: Any = None,
     ) -> None:
         self._row_type = row_type
         self._null_text = null_text  # how print() shows NULL: empty for metadata results
         self._batches = batches if batches is not None else iter(())
         self._kind = kind
         self._streaming = streaming
-        self._job_client = JobClient(job_id) if job_id else None
+        self._handle = handle
+        if handle is not None:
+            self._job_client: JobClient | None = JobClient(handle.job_id, handle)
+        else:
+            self._job_client = JobClient(job_id) if job_id else None
         self._on_close = on_close
         self._consumed = False
+        self._buffered: list[pa.RecordBatch] | None = None
+        self._insert = False  # an INSERT's result: wait() waits for its job
 
     @staticmethod
     def ok() -> TableResult:
@@ -115,10 +140,14 @@ class TableResult:
         return self._kind
 
     def wait(self, timeout_ms: int | None = None) -> None:
-        """Run the job to completion (a no-op once the result has been consumed)."""
-        if not self._consumed:
-            for _ in self._take_batches():
-                pass
+        """Wait for the job to end and raise its error. A query's rows are kept for a later
+        ``collect()``/``print()``; ``timeout_ms`` bounds the wait for an INSERT job."""
+        if self._handle is None:
+            return
+        if not self._insert and not self._consumed and self._buffered is None:
+            self._buffered = list(self._batches)
+            return
+        self._handle.wait(None if timeout_ms is None else timeout_ms / 1000)
 
     def collect(self) -> CloseableIterator:
         return CloseableIterator(self._rows(), self._on_close)
@@ -148,6 +177,9 @@ class TableResult:
         if self._consumed:
             raise RuntimeError("this TableResult has already been consumed; execute it again")
         self._consumed = True
+        if self._buffered is not None:
+            yield from self._buffered
+            return
         yield from self._batches
 
     def _rows(self) -> Iterator[Row]:

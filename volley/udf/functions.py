@@ -98,7 +98,6 @@ class UserDefinedScalarFunction:
             else (func.is_deterministic() if isinstance(func, UserDefinedFunction) else True)
         )
         self._name = name or _default_name(func)
-        self._opened = False
 
     # -- description ------------------------------------------------------------------------------
     @property
@@ -151,14 +150,31 @@ class UserDefinedScalarFunction:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def open(self, context: FunctionContext) -> None:
-        if not self._opened and isinstance(self._func, UserDefinedFunction):
+        """Called by each task that runs the function, before its first call."""
+        if isinstance(self._func, UserDefinedFunction):
             self._func.open(context)
-        self._opened = True
 
     def close(self) -> None:
-        if self._opened and isinstance(self._func, UserDefinedFunction):
+        """Called by each task that opened the function, after its last call or a failure."""
+        if isinstance(self._func, UserDefinedFunction):
             self._func.close()
-        self._opened = False
+
+    # -- shipping to another process ---------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The user's function travels by value (cloudpickle), as PyFlink ships it: a lambda or
+        a function defined in ``__main__`` must reach a worker process that cannot import it."""
+        import cloudpickle
+
+        state = dict(self.__dict__)
+        state["_func"] = cloudpickle.dumps(self._func)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import pickle
+
+        state = dict(state)
+        state["_func"] = pickle.loads(state["_func"])
+        self.__dict__.update(state)
 
     # -- building expressions ---------------------------------------------------------------------
     def __call__(self, *args: Any):

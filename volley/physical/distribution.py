@@ -1,0 +1,72 @@
+"""The distribution pass: how rows move between operators, and each operator's parallelism.
+
+An operator that needs the rows of one key in one place (a group aggregation, a join, a set
+operation, a ranking) gets its inputs hash-partitioned by those keys; one that needs all rows in
+one place (a global aggregate, a sort, a limit) gets them gathered into a single subtask and runs
+at parallelism 1. Everything else reads its input where it is (forward), at the input's
+parallelism; a forward edge between different parallelisms becomes a rebalance.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from volley.common.changelog import ROW_KIND_COLUMN
+from volley.physical.job_graph import Forward, Hash, Partitioning, Rebalance, Single
+from volley.plan.calls import key_types
+
+if TYPE_CHECKING:
+    from volley.physical.planner import PlanOp
+
+
+def _requirements(op: PlanOp) -> list[Partitioning]:
+    """What each input of ``op`` must look like."""
+    spec = op.spec
+    assert spec is not None
+    p, arity = spec.params, spec.arity
+    kind = spec.kind
+    if kind in ("aggregate", "group_aggregate"):
+        keys = tuple(p["group_keys"])
+        return [Hash(keys) if keys else Single()]
+    if kind in ("hash_join", "stream_join"):
+        if p["left_keys"]:
+            left, right = (_values(s) for s in spec.input_schemas)
+            types = tuple(key_types(left, right, list(p["left_keys"]), list(p["right_keys"])))
+            return [Hash(tuple(p["left_keys"]), types), Hash(tuple(p["right_keys"]), types)]
+        return [Single(), Single()]
+    if kind == "set_op":
+        width = len(spec.output_schema)
+        return [Hash(tuple(range(width)))] * arity
+    if kind in ("rank", "over_aggregate"):
+        keys = tuple(p["partition_keys"])
+        return [Hash(keys) if keys else Single()]
+    if kind in ("sort", "limit"):
+        return [Single()]
+    return [Forward()] * arity
+
+
+def _values(schema: pa.Schema) -> pa.Schema:
+    index = schema.get_field_index(ROW_KIND_COLUMN)
+    return schema if index < 0 else schema.remove(index)
+
+
+def distribute(ops: list[PlanOp], parallelism: int) -> None:
+    """Set ``partitioning`` and ``parallelism`` on every op (``ops`` in topological order)."""
+    for op in ops:
+        if op.source is not None:
+            op.parallelism = parallelism
+            continue
+        wanted = _requirements(op)
+        if any(isinstance(w, Single) for w in wanted):
+            op.parallelism = 1
+        elif all(isinstance(w, Forward) for w in wanted):
+            parallelisms = {i.parallelism for i in op.inputs}
+            op.parallelism = parallelisms.pop() if len(parallelisms) == 1 else parallelism
+        else:
+            op.parallelism = parallelism
+        op.partitioning = [
+            Rebalance() if isinstance(w, Forward) and i.parallelism != op.parallelism else w
+            for w, i in zip(wanted, op.inputs, strict=True)
+        ]

@@ -1,0 +1,112 @@
+"""A submitted job as its client sees it: status, results, wait, cancel.
+
+A runner starts the job and returns a ``JobHandle`` at once. The job's collect sinks put result
+batches into the handle's bounded queue (the job waits when the client does not keep up), and
+the job's end — finished, failed with the user's error, or cancelled — is recorded once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from volley.common.job_status import JobStatus
+from volley.errors import JobCancelledError
+
+__all__ = ["JobHandle", "JobStatus"]
+
+
+_END = object()
+
+
+class JobHandle:
+    """One running (or ended) job. ``results()`` yields collected batches as they are
+    published; ``wait`` returns when the job ended and raises its error."""
+
+    RESULT_QUEUE_BATCHES = 16
+
+    def __init__(self, name: str = "job") -> None:
+        self.job_id = uuid.uuid4().hex
+        self.name = name
+        self._status = JobStatus.CREATED
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._results: queue.Queue[Any] = queue.Queue(self.RESULT_QUEUE_BATCHES)
+        self._cancel: Callable[[], None] | None = None
+        self.cancel_requested = threading.Event()
+        self.metrics: dict[str, Any] = {}
+        self.completed_checkpoints: list[int] = []
+
+    # -- the runner's side --------------------------------------------------------------------
+    def set_status(self, status: JobStatus) -> None:
+        self._status = status
+
+    def publish(self, batch: pa.RecordBatch) -> None:
+        """A collect sink's output (blocks while the client is this far behind, unless the
+        job is being cancelled)."""
+        while not self.cancel_requested.is_set():
+            try:
+                self._results.put(batch, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise JobCancelledError(f"job {self.name!r} was cancelled")
+
+    def finish(self, status: JobStatus, error: BaseException | None = None) -> None:
+        self._status, self._error = status, error
+        self._done.set()
+        while True:  # the end marker must reach a client blocked on the queue
+            try:
+                self._results.put(_END, timeout=0.05)
+                return
+            except queue.Full:
+                if self.cancel_requested.is_set():
+                    self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._results.get_nowait()
+            except queue.Empty:
+                return
+
+    def on_cancel(self, cancel: Callable[[], None]) -> None:
+        self._cancel = cancel
+
+    # -- the client's side --------------------------------------------------------------------
+    def status(self) -> JobStatus:
+        return self._status
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the job ended; raise its error (the user's, with its traceback), or
+        ``TimeoutError`` when ``timeout`` seconds passed first."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"job {self.name!r} did not finish within {timeout} s")
+        if self._error is not None:
+            raise self._error
+
+    def cancel(self) -> None:
+        if self._done.is_set():
+            return
+        self.cancel_requested.set()
+        self._status = JobStatus.CANCELLING
+        if self._cancel is not None:
+            self._cancel()
+
+    def results(self) -> Iterator[pa.RecordBatch]:
+        """Collected batches until the job ends; then the job's error, if any, is raised."""
+        while True:
+            item = self._results.get()
+            if item is _END:
+                if self._error is not None and not isinstance(self._error, JobCancelledError):
+                    raise self._error
+                return
+            yield item

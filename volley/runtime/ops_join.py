@@ -1,0 +1,178 @@
+"""Joins: the batch hash join and the streaming (regular) inner join.
+
+The streaming join keeps every row of both inputs as declared keyed state (``JoinSideState``,
+snapshotted with each row's key group, so it can be restored at another parallelism) and the
+runs that hash them (``GrowingBuildSide``) as their index, rebuilt when the state is restored.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from volley.common.changelog import DELETE, UPDATE_BEFORE
+from volley.plan.calls import ALL_COLUMNS, key_types
+from volley.runtime.join import BuildSide, GrowingBuildSide, probe_join, unmatched_build_rows
+from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
+from volley.runtime.ops_basic import eval_context, open_functions, row_kind_index, with_row_kinds
+from volley.runtime.registry import operator_kind
+
+KEY_GROUP_COLUMN = "__key_group"
+
+
+def _join_params(op: Operator) -> tuple[list[int], list[int], list[pa.DataType]]:
+    left_keys, right_keys = list(op.params["left_keys"]), list(op.params["right_keys"])
+    schemas = [_values_schema(s) for s in op.spec.input_schemas]
+    return left_keys, right_keys, key_types(schemas[0], schemas[1], left_keys, right_keys)
+
+
+def _values_schema(schema: pa.Schema) -> pa.Schema:
+    kinds = row_kind_index(schema)
+    return schema if kinds is None else schema.remove(kinds)
+
+
+@operator_kind("hash_join")
+class HashJoinOp(Operator):
+    """Batch mode: hashes the right input, then streams the left input through it.
+
+    Left batches that arrive before the right input has ended wait; after that each left batch
+    is joined and emitted at once, so only the right (build) side is held in memory — put the
+    smaller table on the right. RIGHT and FULL joins emit the unmatched right rows at the end.
+    ``params``: ``kind``, ``left_keys``, ``right_keys``, ``residual``, ``columns``
+    (``OutputColumns``: which columns to gather, which may stay dictionary-encoded).
+    """
+
+    name = "HashJoin"
+
+    def open(self, ctx: OperatorContext, out: Output) -> None:
+        super().open(ctx, out)
+        self._left_keys, self._right_keys, self._types = _join_params(self)
+        self._eval = eval_context(ctx)
+        self._build_batches: list[pa.RecordBatch] = []
+        self._waiting: list[pa.RecordBatch] = []
+        self._build: BuildSide | None = None
+        if self.params["residual"] is not None:
+            open_functions(ctx, [self.params["residual"]])
+
+    def process(self, batch: pa.RecordBatch, port: int) -> None:
+        if port == 1:
+            if batch.num_rows:
+                self._build_batches.append(batch)
+        elif self._build is None:
+            self._waiting.append(batch)
+        else:
+            self._probe(batch)
+
+    def end_input(self, port: int) -> None:
+        if port != 1:
+            return
+        right = pa.Table.from_batches(self._build_batches, schema=self.spec.input_schemas[1])
+        self._build_batches = []
+        self._build = BuildSide(right, self._right_keys, self._types)
+        waiting, self._waiting = self._waiting, []
+        for batch in waiting:
+            self._probe(batch)
+
+    def _probe(self, batch: pa.RecordBatch) -> None:
+        assert self._build is not None
+        left = pa.Table.from_batches([batch], schema=self.spec.input_schemas[0])
+        result = probe_join(self._build, left, self.params["kind"], self._left_keys,
+                            self.params["residual"], self.spec.output_schema, self._eval,
+                            self.params.get("columns", ALL_COLUMNS))
+        emit_table(self.out, result)
+
+    def finish(self) -> None:
+        if self.params["kind"] in ("right", "full") and self._build is not None:
+            emit_table(self.out, unmatched_build_rows(
+                self._build, self.spec.input_schemas[0], self.spec.output_schema,
+                self.params.get("columns", ALL_COLUMNS)))
+
+
+class JoinSideState:
+    """One input's rows of a streaming join as declared keyed state: a snapshot is the live
+    rows with their key group; a restore keeps the rows of this subtask's key groups and
+    rebuilds the runs that index them."""
+
+    def __init__(self, side: GrowingBuildSide, max_parallelism: int) -> None:
+        self.side = side
+        self._max_parallelism = max_parallelism
+
+    def snapshot(self) -> pa.Table:
+        from volley.state import key_groups
+
+        rows = self.side.live_rows()
+        groups = key_groups([rows.column(k) for k in self.side.keys], self._max_parallelism)
+        return rows.append_column(KEY_GROUP_COLUMN, pa.array(groups, pa.int32()))
+
+    def restore(self, tables: list[pa.Table], key_group_range=None) -> None:
+        for table in tables:
+            if key_group_range is not None:
+                mask = key_group_range.contains(table.column(KEY_GROUP_COLUMN).to_numpy())
+                table = table.filter(pa.array(mask))
+            rows = table.drop_columns([KEY_GROUP_COLUMN])
+            if rows.num_rows:
+                self.side.add(rows.cast(self.side.schema))
+
+
+@operator_kind("stream_join")
+class StreamJoinOp(Operator):
+    """Streaming inner join (Flink's regular join): each batch is joined with every live row
+    the other input has sent, then remembered. An input may be updating: its ``-U``/``-D``
+    rows are joined like the others (the results carry their kind) and then remove one equal
+    stored row each. Output rows carry their input row's kind when an input is updating.
+    ``params``: ``left_keys``, ``right_keys``, ``residual``."""
+
+    name = "Join"
+
+    def open(self, ctx: OperatorContext, out: Output) -> None:
+        super().open(ctx, out)
+        left_keys, right_keys, types = _join_params(self)
+        self._keys = (left_keys, right_keys)
+        schemas = [_values_schema(s) for s in self.spec.input_schemas]
+        self._sides = (GrowingBuildSide(schemas[0], left_keys, types),
+                       GrowingBuildSide(schemas[1], right_keys, types))
+        self._kind_columns = [row_kind_index(s) for s in self.spec.input_schemas]
+        self._changelog = row_kind_index(self.spec.output_schema) is not None
+        out_schema = self.spec.output_schema
+        self._out_values = _values_schema(out_schema)
+        self._eval = eval_context(ctx)
+        for name, side in zip(("left", "right"), self._sides, strict=True):
+            ctx.register_state(name, JoinSideState(side, ctx.max_parallelism))
+        if self.params["residual"] is not None:
+            open_functions(ctx, [self.params["residual"]])
+
+    def process(self, batch: pa.RecordBatch, port: int) -> None:
+        if batch.num_rows == 0:
+            return
+        kinds_at = self._kind_columns[port]
+        kinds = None
+        if kinds_at is not None:
+            kinds = batch.column(kinds_at)
+            batch = batch.drop_columns([batch.schema.names[kinds_at]])
+        probe = pa.Table.from_batches([batch])
+        results, probe_rows = self._sides[1 - port].join(
+            probe, self._keys[port], port == 0, self.params["residual"], self._out_values,
+            self._eval)
+        for result, rows in zip(results, probe_rows, strict=True):
+            if self._changelog:
+                row_kinds = (pa.array(np.zeros(len(rows), dtype=np.int8)) if kinds is None
+                             else kinds.take(pa.array(rows)))
+                for out in result.to_batches():
+                    self.out.emit(with_row_kinds(out, row_kinds.slice(0, out.num_rows)))
+                    row_kinds = row_kinds.slice(out.num_rows)
+            else:
+                emit_table(self.out, result)
+        self._remember(probe, kinds, port)
+
+    def _remember(self, rows: pa.Table, kinds: pa.Array | None, port: int) -> None:
+        """Inserts first, then retractions: a batch is a consistent changelog, so a row it
+        retracts was inserted before it — in an earlier batch or earlier in this one."""
+        if kinds is None:
+            self._sides[port].add(rows)
+            return
+        retract = pc.or_(pc.equal(kinds, UPDATE_BEFORE), pc.equal(kinds, DELETE))
+        self._sides[port].add(rows.filter(pc.invert(retract)))
+        retracted = rows.filter(retract)
+        if retracted.num_rows:
+            self._sides[port].remove(retracted)
