@@ -163,6 +163,8 @@ class Task:
         self._held: list[tuple[int, str, Any]] = []
         self.finished = False
         self.opened = False
+        #: checkpoints this task has written its state for
+        self.acknowledged: set[int] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:
@@ -343,6 +345,7 @@ class Task:
             if table is not None:
                 files.append(self._checkpoints.write_state(checkpoint_id, uid, name,
                                                            self.info.subtask, table))
+        self.acknowledged.add(checkpoint_id)
         self._checkpoints.acknowledge(checkpoint_id, self.vertex.id, self.info.subtask, files)
 
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
