@@ -3,6 +3,11 @@
 A runner starts the job and returns a ``JobHandle`` at once. The job's collect sinks put result
 batches into the handle's bounded queue (the job waits when the client does not keep up), and
 the job's end — finished, failed with the user's error, or cancelled — is recorded once.
+
+A job may instead be *driven* by its client (``drive``): nothing runs until results are asked
+for, and then the job advances on the client's own thread, one source element at a time, until
+a result is there. Queries at parallelism 1 run this way: no thread to start or hand over to,
+and a breakpoint in a UDF stops the user's own thread.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,6 +47,21 @@ class JobHandle:
         self.cancel_requested = threading.Event()
         self.metrics: dict[str, Any] = {}
         self.completed_checkpoints: list[int] = []
+        self._driver: Iterator[None] | None = None
+        self._pulled: deque[pa.RecordBatch] = deque()
+
+    def drive(self, steps: Iterator[None]) -> None:
+        """Run the job on the client's thread: ``steps`` advances it (see the module doc)."""
+        self._driver = steps
+
+    def _advance(self) -> bool:
+        """One step of a driven job; False once it has ended."""
+        assert self._driver is not None
+        try:
+            next(self._driver)
+            return True
+        except StopIteration:
+            return False
 
     # -- the runner's side --------------------------------------------------------------------
     def set_status(self, status: JobStatus) -> None:
@@ -49,6 +70,9 @@ class JobHandle:
     def publish(self, batch: pa.RecordBatch) -> None:
         """A collect sink's output (blocks while the client is this far behind, unless the
         job is being cancelled)."""
+        if self._driver is not None:
+            self._pulled.append(batch)
+            return
         while not self.cancel_requested.is_set():
             try:
                 self._results.put(batch, timeout=0.1)
@@ -60,6 +84,8 @@ class JobHandle:
     def finish(self, status: JobStatus, error: BaseException | None = None) -> None:
         self._status, self._error = status, error
         self._done.set()
+        if self._driver is not None:
+            return
         while True:  # the end marker must reach a client blocked on the queue
             try:
                 self._results.put(_END, timeout=0.05)
@@ -88,6 +114,9 @@ class JobHandle:
     def wait(self, timeout: float | None = None) -> None:
         """Block until the job ended; raise its error (the user's, with its traceback), or
         ``TimeoutError`` when ``timeout`` seconds passed first."""
+        if self._driver is not None:
+            while not self._done.is_set() and self._advance():
+                self._pulled.clear()  # nobody asked for them: wait() only waits
         if not self._done.wait(timeout):
             raise TimeoutError(f"job {self.name!r} did not finish within {timeout} s")
         if self._error is not None:
@@ -100,9 +129,15 @@ class JobHandle:
         self._status = JobStatus.CANCELLING
         if self._cancel is not None:
             self._cancel()
+        if self._driver is not None:  # the next step sees the request and ends the job
+            while self._advance():
+                pass
 
     def results(self) -> Iterator[pa.RecordBatch]:
         """Collected batches until the job ends; then the job's error, if any, is raised."""
+        if self._driver is not None:
+            yield from self._driven_results()
+            return
         while True:
             item = self._results.get()
             if item is _END:
@@ -110,3 +145,14 @@ class JobHandle:
                     raise self._error
                 return
             yield item
+
+    def _driven_results(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            while self._pulled:
+                yield self._pulled.popleft()
+            if self._done.is_set() or not self._advance():
+                break
+        while self._pulled:
+            yield self._pulled.popleft()
+        if self._error is not None and not isinstance(self._error, JobCancelledError):
+            raise self._error

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -87,19 +87,23 @@ class LocalRunner:
 
     def submit(self, graph: JobGraph, settings: JobSettings, config: Mapping[str, str],
                job_parameters: Mapping[str, str] | None = None,
-               daemon: bool = False) -> JobHandle:
-        """Start the job on a thread of its own and return its handle at once. ``daemon``: the
-        job does not keep the process alive (a query whose results nobody reads any more)."""
+               driven: bool = False) -> JobHandle:
+        """Start the job and return its handle at once: on a thread of its own, or — with
+        ``driven``, at parallelism 1 — advanced by the client as it reads results."""
         handle = JobHandle(graph.name)
-        if any(v.parallelism > 1 for v in graph.vertices):
+        parallel = any(v.parallelism > 1 for v in graph.vertices)
+        if parallel:
             from volley.runners.processes import ProcessAttempt as Attempt
         else:
             Attempt = ThreadAttempt  # noqa: N806 - a class chosen at run time
         job = _Job(graph, settings, dict(config), dict(job_parameters or {}), handle, Attempt)
-        thread = threading.Thread(target=job.run, name=f"volley-job-{graph.name}",
-                                  daemon=daemon)
         handle.on_cancel(job.cancel)
         handle.set_status(JobStatus.RUNNING)
+        if driven and not parallel:
+            handle.drive(job.steps())
+            return handle
+        thread = threading.Thread(target=job.run, name=f"volley-job-{graph.name}",
+                                  daemon=driven)
         thread.start()
         return handle
 
@@ -120,6 +124,11 @@ class _Job:
             attempt.cancel()
 
     def run(self) -> None:
+        for _ in self.steps():
+            pass
+
+    def steps(self) -> Iterator[None]:
+        """The job, one source element at a time (see ``JobHandle.drive``)."""
         handle, settings = self.handle, self.settings
         try:
             storage = open_storage(settings) if settings.checkpointing else None
@@ -139,7 +148,7 @@ class _Job:
             self.attempt = self.attempt_class(self.graph, settings, self.config,
                                               self.job_parameters, handle, coordinator, restore)
             try:
-                self.attempt.run()
+                yield from self.attempt.steps()
             except JobCancelledError as error:
                 handle.finish(JobStatus.CANCELED, error)
                 return
@@ -202,6 +211,10 @@ class ThreadAttempt:
         self._cancelled.set()
 
     def run(self) -> None:
+        for _ in self.steps():
+            pass
+
+    def steps(self) -> Iterator[None]:
         readers: list[Any] = []
         failed = True
         try:
@@ -219,7 +232,7 @@ class ThreadAttempt:
                     else SourcePrefetcher(elements, vertex.name)
                 readers.append(reader)
                 sources.append((task, reader))
-            self._pump(sources)
+            yield from self._pump(sources)
             self._finish()
             failed = False
         finally:
@@ -229,7 +242,7 @@ class ThreadAttempt:
             if errors and not failed:
                 raise errors[0]
 
-    def _pump(self, sources: list[tuple[Task, Any]]) -> None:
+    def _pump(self, sources: list[tuple[Task, Any]]) -> Iterator[None]:
         interval = self.settings.checkpoint_interval_ms if self.coordinator else None
         next_checkpoint = time.monotonic() + interval / 1000 if interval else None
         while sources:
@@ -243,6 +256,7 @@ class ThreadAttempt:
                     continue
                 task.source_element(element)
                 running.append((task, reader))
+                yield
             sources = running
             if next_checkpoint is not None and sources and time.monotonic() >= next_checkpoint:
                 self.checkpoint([task for task, _ in sources])

@@ -417,6 +417,10 @@ class ProcessAttempt:
             conn.close()
 
     # -- running ----------------------------------------------------------------------------------
+    def steps(self) -> Iterator[None]:
+        self.run()
+        yield
+
     def run(self) -> None:
         try:
             self._start()

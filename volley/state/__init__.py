@@ -10,12 +10,11 @@ It may import ``volley.common``, ``volley.errors``, pyarrow and numpy only: oper
 runners use it, never the other way round.
 """
 
-from volley.state.checkpoint_storage import (
-    CheckpointError,
-    CheckpointStorage,
-    StateFile,
-    resolve_restore_path,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported now, not on first use: the function ``key_groups`` shares its name with its module,
+# which the import system would otherwise leave bound here in its place.
 from volley.state.key_groups import (
     DEFAULT_MAX_PARALLELISM,
     KeyGroupRange,
@@ -24,27 +23,44 @@ from volley.state.key_groups import (
     key_groups,
     subtask_of_key_groups,
 )
-from volley.state.key_index import KeyIndex
-from volley.state.keyed_table import KEY_GROUP_COLUMN, KeyedTable, ValueColumn
-from volley.state.operator_state import SUBTASK_COLUMN, OperatorState
-from volley.state.timers import TimerService
 
-__all__ = [
-    "DEFAULT_MAX_PARALLELISM",
-    "KEY_GROUP_COLUMN",
-    "SUBTASK_COLUMN",
-    "CheckpointError",
-    "CheckpointStorage",
-    "KeyGroupRange",
-    "KeyIndex",
-    "KeyedTable",
-    "OperatorState",
-    "StateFile",
-    "TimerService",
-    "ValueColumn",
-    "hash_columns",
-    "key_group_range",
-    "key_groups",
-    "resolve_restore_path",
-    "subtask_of_key_groups",
-]
+#: public name -> the module defining it; each module is imported at the first read of one of
+#: its names (checkpoint storage brings pyarrow.fs, ~7 ms, which a job without checkpoints skips)
+_EXPORTS = {
+    "CheckpointError": "checkpoint_storage",
+    "CheckpointStorage": "checkpoint_storage",
+    "StateFile": "checkpoint_storage",
+    "resolve_restore_path": "checkpoint_storage",
+    "KeyIndex": "key_index",
+    "KEY_GROUP_COLUMN": "keyed_table",
+    "KeyedTable": "keyed_table",
+    "ValueColumn": "keyed_table",
+    "SUBTASK_COLUMN": "operator_state",
+    "OperatorState": "operator_state",
+    "TimerService": "timers",
+}
+
+__all__ = sorted([*_EXPORTS, "DEFAULT_MAX_PARALLELISM", "KeyGroupRange", "hash_columns",
+                  "key_group_range", "key_groups", "subtask_of_key_groups"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'volley.state' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"volley.state.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from volley.state.checkpoint_storage import (
+        CheckpointError,
+        CheckpointStorage,
+        StateFile,
+        resolve_restore_path,
+    )
+    from volley.state.key_index import KeyIndex
+    from volley.state.keyed_table import KEY_GROUP_COLUMN, KeyedTable, ValueColumn
+    from volley.state.operator_state import SUBTASK_COLUMN, OperatorState
+    from volley.state.timers import TimerService

@@ -364,7 +364,7 @@ class TableEnvironment:
     def _table_spec_of(self, scan: n.Scan) -> TableSpec:
         return self._spec(scan.table_name, scan.catalog_table)
 
-    def _submit(self, planner: PhysicalPlanner, name: str, daemon: bool = False) -> Any:
+    def _submit(self, planner: PhysicalPlanner, name: str, driven: bool = False) -> Any:
         """Start the job; ``execution.target`` chooses the runner (only ``local`` today)."""
         target = str(self._config.get("execution.target", "local")).lower()
         if target not in ("local", "embedded"):
@@ -375,13 +375,13 @@ class TableEnvironment:
         settings = self._job_settings()
         graph = planner.build(name)
         return LocalRunner().submit(graph, settings, self._config.get_configuration().to_dict(),
-                                    self._job_parameters(), daemon=daemon)
+                                    self._job_parameters(), driven=driven)
 
     def _execute_collect(self, plan: n.Node) -> TableResult:
         plan = self._optimize(plan)
         planner = self._planner(self._job_settings())
         planner.add_collect(plan)
-        handle = self._submit(planner, "collect", daemon=True)
+        handle = self._submit(planner, "collect", driven=True)
         return TableResult(plan.schema, handle.results(), streaming=self._streaming,
                            on_close=handle.cancel, handle=handle)
 
