@@ -56,6 +56,10 @@ class WordStore:
         self._nulls[self.size : end] = keys.nulls[rows] if keys.nulls is not None else False
         self.size = end
 
+    def values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every id's words and NULL flag (views)."""
+        return self._words[: self.size], self._nulls[: self.size]
+
     def equal(self, ids: np.ndarray, keys: Words, rows: np.ndarray) -> np.ndarray:
         """Whether the key of ``ids[i]`` equals row ``rows[i]`` of ``keys`` (NULL equals NULL)."""
         same = _nulls_equal(self._nulls[ids], keys.nulls, rows)
