@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from volley.state.direct_slots import DIRECT_RANGE_LIMIT, DirectSlots
 from volley.state.growable import ensure_capacity
-from volley.state.key_encoding import Bytes, Words, encode_column, value_type
+from volley.state.key_encoding import Bytes, Words, encode_column, is_bytes_type, value_type
 from volley.state.key_groups import combine, hash_encoded
 from volley.state.key_store import WordStore, make_store
 
@@ -161,7 +161,16 @@ class KeyIndex:
         if len(columns) != len(self._stores):
             raise ValueError(f"wrong number of key columns; expected {len(self._stores)}, "
                              f"got {len(columns)}")
-        return [encode_column(c) for c in columns]
+        keys = []
+        for column, key_type in zip(columns, self.key_types, strict=True):
+            if pa.types.is_null(column.type):  # an all-NULL column of no particular type
+                column = column.cast(value_type(key_type))
+            key = encode_column(column)
+            if isinstance(key, Bytes) != is_bytes_type(value_type(key_type)):
+                raise TypeError(f"key column of type {column.type} does not match the "
+                                f"index's key type; expected {key_type}, got {column.type}")
+            keys.append(key)
+        return keys
 
     def _equal(self, ids: np.ndarray, keys: list[Words | Bytes], rows: np.ndarray) -> np.ndarray:
         same = self._stores[0].equal(ids, keys[0], rows)
