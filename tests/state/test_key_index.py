@@ -86,3 +86,16 @@ def test_hash_collisions_keep_keys_apart():
         assert index.ids([pa.array(["e", None])], insert=False).tolist() == [-1, 3]
     finally:
         key_index.hash_encoded = real
+
+
+def test_extreme_integers():
+    top, bottom = 2**63 - 1, -(2**63)
+    for keys in ([top, top - 1], [bottom, bottom + 5, None], [bottom, top]):
+        index = KeyIndex([pa.int64()])
+        ids = index.ids([pa.array(keys, pa.int64())])
+        assert ids.tolist() == list(range(len(keys)))
+        assert index.key_columns()[0].to_pylist() == keys
+        assert index.ids([pa.array(keys[::-1], pa.int64())], insert=False).tolist() == ids[::-1].tolist()
+    index = KeyIndex([pa.uint64()])
+    assert index.ids([pa.array([2**64 - 1, 0, 2**63], pa.uint64())]).tolist() == [0, 1, 2]
+    assert index.key_columns()[0].to_pylist() == [2**64 - 1, 0, 2**63]

@@ -18,7 +18,7 @@ import numpy as np
 ABSENT = -1
 #: The widest value range a direct column may span: 4M slots of int64, 32 MB.
 DIRECT_RANGE_LIMIT = 1 << 22
-_INT64_MIN, _INT64_END = -(1 << 63), 1 << 63
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 class DirectSlots:
@@ -41,11 +41,11 @@ class DirectSlots:
         else:
             new_lo, new_hi = lo, hi
         width = new_hi - new_lo + 1
-        if width > self.limit:
+        if width > self.limit or new_hi == _INT64_MAX:  # keep base + len(slots) an int64
             return False
         size = min(self.limit, max(width, 2 * len(self.slots)))
         start = new_hi + 1 - size if len(self.slots) and lo < self.base else new_lo
-        start = min(max(start, _INT64_MIN), _INT64_END - size)
+        start = min(max(start, _INT64_MIN), _INT64_MAX - size)
         slots = np.full(size, ABSENT, dtype=np.int64)
         if len(self.slots):
             slots[self.base - start : self.base - start + len(self.slots)] = self.slots

@@ -10,9 +10,10 @@ kept between batches, in numpy, probed for a whole batch at once:
   rehash), and its normalized value in a per-column store (``key_store``);
 * the table is a uint64 array of slots ``(hash >> 32) << 32 | (id + 1)``, 0 when empty, at most
   half full, with linear probing. One gather reads a slot's id and a 32-bit tag of its hash;
-* a batch probes in rounds: all rows read their slot, rows whose tag matches compare their key
-  with the stored one (exact: equal hashes never merge different keys), and the rows still
-  unresolved step to the next slot. Rounds shrink fast at half load;
+* a batch probes in rounds: all unresolved rows read their slot and stop at an empty one or a
+  matching tag, the others step to the next slot (rounds shrink fast at half load). Then the
+  keys of the tag matches are compared with the stored ones, all at once: exact, so equal
+  hashes never merge different keys; a false match resumes probing;
 * new keys (one per distinct hash, in order of first appearance) get the next ids, and a row
   that collided with a different key of the same hash tries again in another round.
 
