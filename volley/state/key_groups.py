@@ -225,7 +225,7 @@ class KeyGroupRange:
                              f"got start={self.start!r}, end={self.end!r}")
 
     def __contains__(self, key_group: object) -> bool:
-        return isinstance(key_group, int | np.integer) and self.start <= key_group < self.end
+        return isinstance(key_group, int | np.integer) and bool(self.start <= key_group < self.end)
 
     def __len__(self) -> int:
         return self.end - self.start

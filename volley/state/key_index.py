@@ -72,7 +72,8 @@ class KeyIndex:
         appearance) when ``insert``, else -1."""
         keys = self._encode(columns)
         if self._direct is not None:
-            ids = self._direct_ids(keys[0], insert)
+            assert isinstance(keys[0], Words)
+            ids = self._direct_ids(self._direct, keys[0], insert)
             if ids is not None:
                 return ids
             self._direct = None  # the key range outgrew the slots: hash from now on
@@ -115,29 +116,28 @@ class KeyIndex:
 
     # -- direct slots ----------------------------------------------------------------------------
 
-    def _direct_ids(self, key: Words, insert: bool) -> np.ndarray | None:
+    def _direct_ids(self, direct: DirectSlots, key: Words, insert: bool) -> np.ndarray | None:
         """Ids through the direct slots; None when inserting needs a range too wide for them."""
         values, nulls = key.words[:, 0].view(np.int64), key.nulls
         present = values if nulls is None else values[~nulls]
         if len(present) == 0:  # no rows, or all NULL
-            ids = np.full(len(values), self._direct.null_id, dtype=np.int64)
+            ids = np.full(len(values), direct.null_id, dtype=np.int64)
         else:
             lo, hi = int(present.min()), int(present.max())
-            if insert and not self._direct.covers(lo, hi) and not self._direct.extend(lo, hi):
+            if insert and not direct.covers(lo, hi) and not direct.extend(lo, hi):
                 return None
             if nulls is not None:
                 values = np.where(nulls, lo, values)  # a NULL's value must not index the slots
-            ids = self._direct.ids(values, nulls, lo, hi)
+            ids = direct.ids(values, nulls, lo, hi)
         if insert:
             missing = np.flatnonzero(ids == ABSENT)
             if len(missing):
-                self._insert_direct(key, values, missing, ids)
+                self._insert_direct(direct, key, values, missing, ids)
         return ids
 
-    def _insert_direct(self, key: Words, values: np.ndarray, missing: np.ndarray,
-                       ids: np.ndarray) -> None:
+    def _insert_direct(self, direct: DirectSlots, key: Words, values: np.ndarray,
+                       missing: np.ndarray, ids: np.ndarray) -> None:
         """New ids for the unseen keys of rows ``missing``, in order of first appearance."""
-        direct = self._direct
         is_null = key.nulls[missing] if key.nulls is not None else np.zeros(len(missing), bool)
         present = np.flatnonzero(~is_null)
         is_first = np.zeros(len(missing), dtype=bool)
