@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
 
 from volley.errors import VolleyError
+from volley.state import (
+    KeyedTable,
+    OperatorState,
+    TimerService,
+    ValueColumn,
+    key_group_range,
+    key_groups,
+)
 from volley.state.checkpoint_storage import (
     MANIFEST,
     CheckpointError,
@@ -133,3 +142,47 @@ def test_a_relative_local_path(tmp_path, monkeypatch):
     storage.write_manifest(1, {})
     assert (tmp_path / "rel" / "checkpoints" / "chk-1" / MANIFEST).exists()
     assert resolve_restore_path("rel/checkpoints/chk-1")[1] == 1
+
+
+def test_state_survives_a_checkpoint_at_another_parallelism(tmp_path):
+    """Two subtasks write keyed state, timers and operator state; three subtasks restore it."""
+    storage = CheckpointStorage(str(tmp_path / "checkpoints"))
+    values = [ValueColumn("total", pa.int64())]
+    keys = pa.array([f"k{i}" for i in range(100)])
+    groups = key_groups([keys], 128)
+    files = []
+    for subtask in range(2):  # each holds the keys a keyed exchange routes to it
+        owned = keys.filter(pa.array(key_group_range(subtask, 2, 128).contains(groups)))
+        table, timers = KeyedTable([pa.string()], values), TimerService([pa.string()])
+        ids = table.ids([owned])
+        table.column("total")[ids] = [int(k[1:]) for k in owned.to_pylist()]
+        table.set_live(ids)
+        timers.register([owned], np.arange(len(owned)))
+        state = OperatorState(pa.schema([("split", pa.string())]), subtask, 2)
+        state.set(pa.table({"split": [f"split-{subtask}"]}))
+        for name, snap in (("keyed", table.snapshot()), ("timers", timers.snapshot()),
+                           ("operator", state.snapshot())):
+            files.append(storage.write_table(5, f"op/{name}-{subtask}.arrow", snap).path)
+    storage.write_manifest(5, {"files": files})
+
+    found, checkpoint_id = resolve_restore_path(str(tmp_path / "checkpoints"))
+    read = {f: found.read_table(checkpoint_id, f)
+            for f in found.read_manifest(checkpoint_id)["files"]}
+    totals, fired, splits = {}, 0, []
+    for subtask in range(3):
+        mine = key_group_range(subtask, 3, 128)
+        table, timers = KeyedTable([pa.string()], values), TimerService([pa.string()])
+        table.restore([t for f, t in read.items() if "keyed" in f], mine)
+        timers.restore([t for f, t in read.items() if "timers" in f], mine)
+        state = OperatorState(pa.schema([("split", pa.string())]), subtask, 3)
+        state.restore([t for f, t in read.items() if "operator" in f])
+        snap = table.snapshot()
+        assert mine.contains(snap.column("__key_group").to_numpy()).all()
+        totals.update(zip(snap.column("k0").to_pylist(), snap.column("total").to_pylist(),
+                          strict=True))
+        out = timers.advance(10**6)
+        fired += 0 if out is None else out.num_rows
+        splits += state.get().column("split").to_pylist()
+    assert totals == {f"k{i}": i for i in range(100)}
+    assert fired == 100
+    assert sorted(splits) == ["split-0", "split-1"]

@@ -204,12 +204,16 @@ def test_deleted_key_reuses_its_slot_with_initial_values():
     table.set_live(ids)
     table.delete(ids[:1])
     assert table.lookup([pa.array(["a", "b"])]).tolist() == [-1, ids[1]]
+    nulls = table.ids([pa.array([None])])
+    table.set_live(nulls)
+    assert table.lookup([pa.array([None, "b"])]).tolist() == [nulls[0], ids[1]]
+    assert table.lookup([pa.array([None, "b"])], null_matches=False).tolist() == [-1, ids[1]]
     again = table.ids([pa.array(["a"])])
     assert again.tolist() == [ids[0]]
     assert table.column("total")[again[0]] == 0
     assert math.isnan(table.column("half")[again[0]])
     assert table.column("label")[again[0]] is None
-    assert table.size == 2
+    assert table.size == 3
 
 
 def test_value_types_survive_a_snapshot():

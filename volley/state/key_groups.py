@@ -121,38 +121,54 @@ def hash_encoded(encoded: Words | Bytes) -> np.ndarray:
         elements, starts = gather_runs(encoded.data, encoded.starts, lengths)
         offsets = np.concatenate([starts, starts[-1:] + lengths[-1:]]) if len(starts) else \
             np.zeros(1, dtype=np.int64)
-        h = _polynomial(elements.astype(np.uint64), offsets)
+        h = _polynomial(elements, offsets)
     if encoded.nulls is not None:
         h[encoded.nulls] = NULL_HASH
     return h
 
 
-_powers_cache = np.ones(1, dtype=np.uint64)
+_BLOCK = 1 << 16
+_INVERSE = pow(int(PRIME), -1, 1 << 64)  # PRIME is odd, so it has an inverse modulo 2**64
+_BLOCK_POWER = pow(int(PRIME), _BLOCK, 1 << 64)
+_BLOCK_INVERSE = pow(_INVERSE, _BLOCK, 1 << 64)
 
 
-def _powers(n: int) -> np.ndarray:
-    """``PRIME**i`` for ``i < n`` modulo 2**64 (cached; grows by doubling)."""
-    global _powers_cache
-    if len(_powers_cache) < n:
-        size = max(n, 2 * len(_powers_cache))
-        with np.errstate(over="ignore"):
-            powers = np.cumprod(np.full(size, PRIME, dtype=np.uint64), dtype=np.uint64)
-        _powers_cache = np.concatenate([np.ones(1, dtype=np.uint64), powers[:-1]])
-    return _powers_cache
+def _power_table(base: int, n: int) -> np.ndarray:
+    """``base**i`` modulo 2**64 for ``i < n``."""
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(n, base, dtype=np.uint64), dtype=np.uint64)
+    return np.concatenate([np.ones(1, dtype=np.uint64), powers[:-1]])
+
+
+_POWERS = _power_table(int(PRIME), _BLOCK)
+_INVERSE_POWERS = _power_table(_INVERSE, _BLOCK)
 
 
 def _polynomial(elements: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Per row ``fmix64(sum(elements[o+i] * PRIME**i) + length * LENGTH_MULT)`` where row ``r``
     spans ``elements[offsets[r]:offsets[r+1]]``, packed (``offsets`` ascending, from 0).
-    A prefix sum differenced at the row boundaries: exact modulo 2**64, empty rows included."""
+
+    Each element is weighted by ``PRIME**g`` for its position ``g`` in the whole batch, summed
+    by a prefix sum differenced at the row boundaries, and each row's sum is brought back to
+    start at ``PRIME**0`` by ``PRIME**-start``: four passes over the elements, exact modulo
+    2**64, empty rows included. Powers come from two tables of ``_BLOCK`` entries times a power
+    per block."""
     lengths = np.diff(offsets)
     total = int(offsets[-1]) if len(offsets) else 0
     with np.errstate(over="ignore"):
         if total:
-            position = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-            terms = elements[:total] * _powers(int(lengths.max()))[position]
-            prefix = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
-            sums = prefix[offsets[1:]] - prefix[offsets[:-1]]
+            blocks = -(-total // _BLOCK)
+            terms = np.zeros((blocks, _BLOCK), dtype=np.uint64)
+            terms.reshape(-1)[:total] = elements[:total]
+            terms *= _POWERS
+            terms *= _power_table(_BLOCK_POWER, blocks)[:, None]
+            prefix = np.empty(total + 1, dtype=np.uint64)
+            prefix[0] = 0
+            np.cumsum(terms.reshape(-1)[:total], dtype=np.uint64, out=prefix[1:])
+            starts = offsets[:-1]
+            unshift = _power_table(_BLOCK_INVERSE, blocks + 1)
+            sums = (prefix[offsets[1:]] - prefix[starts]) \
+                * (unshift[starts // _BLOCK] * _INVERSE_POWERS[starts % _BLOCK])
         else:
             sums = np.zeros(len(lengths), dtype=np.uint64)
         return fmix64(sums + lengths.astype(np.uint64) * LENGTH_MULT)
@@ -209,7 +225,7 @@ class KeyGroupRange:
                              f"got start={self.start!r}, end={self.end!r}")
 
     def __contains__(self, key_group: object) -> bool:
-        return isinstance(key_group, int | np.integer) and self.start <= key_group < self.end
+        return isinstance(key_group, int | np.integer) and bool(self.start <= key_group < self.end)
 
     def __len__(self) -> int:
         return self.end - self.start

@@ -10,11 +10,16 @@ kept between batches, in numpy, probed for a whole batch at once:
   rehash), and its normalized value in a per-column store (``key_store``);
 * the table is a uint64 array of slots ``(hash >> 32) << 32 | (id + 1)``, 0 when empty, at most
   half full, with linear probing. One gather reads a slot's id and a 32-bit tag of its hash;
-* a batch probes in rounds: all rows read their slot, rows whose tag matches compare their key
-  with the stored one (exact: equal hashes never merge different keys), and the rows still
-  unresolved step to the next slot. Rounds shrink fast at half load;
+* a batch probes in rounds: all unresolved rows read their slot and stop at an empty one or a
+  matching tag, the others step to the next slot (rounds shrink fast at half load). Then the
+  keys of the tag matches are compared with the stored ones, all at once: exact, so equal
+  hashes never merge different keys; a false match resumes probing;
 * new keys (one per distinct hash, in order of first appearance) get the next ids, and a row
   that collided with a different key of the same hash tries again in another round.
+
+A single integer-like key column is numbered through ``DirectSlots`` instead (an array indexed
+by ``value - base``: one gather per batch) while its range stays narrow enough; the hashes are
+kept all the same, so turning to the hash table when the range outgrows the slots is a rebuild.
 
 Ids are never reused or removed; ``keep`` renumbers a chosen subset densely (compaction).
 """
@@ -26,10 +31,11 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from volley.state.direct_slots import DIRECT_RANGE_LIMIT, DirectSlots
 from volley.state.growable import ensure_capacity
-from volley.state.key_encoding import Bytes, Words, encode_column
+from volley.state.key_encoding import Bytes, Words, encode_column, is_bytes_type, value_type
 from volley.state.key_groups import combine, hash_encoded
-from volley.state.key_store import make_store
+from volley.state.key_store import WordStore, make_store
 
 ABSENT = -1
 _EMPTY = np.uint64(0)
@@ -42,7 +48,10 @@ _MAX_IDS = (1 << 32) - 2  # an id + 1 must fit the low 32 bits of a slot
 class KeyIndex:
     """Exact, vectorized hash index from key tuples to dense ids; see the module docstring."""
 
-    def __init__(self, key_types: Sequence[pa.DataType]) -> None:
+    def __init__(self, key_types: Sequence[pa.DataType],
+                 direct_range_limit: int = DIRECT_RANGE_LIMIT) -> None:
+        """``direct_range_limit``: the widest value range a single integer key column is
+        numbered through ``DirectSlots`` before the index turns to hashing (0: never)."""
         if not key_types:
             raise ValueError("a key index needs at least one key column; got none")
         self.key_types = list(key_types)
@@ -50,6 +59,8 @@ class KeyIndex:
         self.size = 0
         self._hashes = np.zeros(0, dtype=np.uint64)
         self._slots = np.zeros(_MIN_SLOTS, dtype=np.uint64)
+        self._direct = DirectSlots(direct_range_limit) \
+            if direct_range_limit > 0 and _integer_like(self.key_types) else None
 
     @property
     def hashes(self) -> np.ndarray:
@@ -57,9 +68,16 @@ class KeyIndex:
         return self._hashes[: self.size]
 
     def ids(self, columns: Sequence[pa.Array | pa.ChunkedArray], insert: bool = True) -> np.ndarray:
-        """The id (int64) of each row's key tuple; new keys get new ids when ``insert``,
-        else -1."""
+        """The id (int64) of each row's key tuple; new keys get new ids (in order of first
+        appearance) when ``insert``, else -1."""
         keys = self._encode(columns)
+        if self._direct is not None:
+            assert isinstance(keys[0], Words)
+            ids = self._direct_ids(self._direct, keys[0], insert)
+            if ids is not None:
+                return ids
+            self._direct = None  # the key range outgrew the slots: hash from now on
+            self._rebuild(_capacity_for(self.size))
         n = len(keys[0].starts) if isinstance(keys[0], Bytes) else len(keys[0].words)
         hashes = hash_encoded(keys[0])
         for key in keys[1:]:
@@ -84,7 +102,59 @@ class KeyIndex:
             store.keep(ids)
         self._hashes = self._hashes[ids]
         self.size = len(ids)
-        self._rebuild(_capacity_for(self.size))
+        if self._direct is None:
+            self._rebuild(_capacity_for(self.size))
+            return
+        self._direct.clear()
+        store = self._stores[0]
+        assert isinstance(store, WordStore)
+        words, nulls = store.values()
+        valid = np.flatnonzero(~nulls)
+        self._direct.assign(words[valid, 0].view(np.int64), valid)
+        if len(valid) < self.size:
+            self._direct.null_id = int(np.flatnonzero(nulls)[0])
+
+    # -- direct slots ----------------------------------------------------------------------------
+
+    def _direct_ids(self, direct: DirectSlots, key: Words, insert: bool) -> np.ndarray | None:
+        """Ids through the direct slots; None when inserting needs a range too wide for them."""
+        values, nulls = key.words[:, 0].view(np.int64), key.nulls
+        present = values if nulls is None else values[~nulls]
+        if len(present) == 0:  # no rows, or all NULL
+            ids = np.full(len(values), direct.null_id, dtype=np.int64)
+        else:
+            lo, hi = int(present.min()), int(present.max())
+            if insert and not direct.covers(lo, hi) and not direct.extend(lo, hi):
+                return None
+            if nulls is not None:
+                values = np.where(nulls, lo, values)  # a NULL's value must not index the slots
+            ids = direct.ids(values, nulls, lo, hi)
+        if insert:
+            missing = np.flatnonzero(ids == ABSENT)
+            if len(missing):
+                self._insert_direct(direct, key, values, missing, ids)
+        return ids
+
+    def _insert_direct(self, direct: DirectSlots, key: Words, values: np.ndarray,
+                       missing: np.ndarray, ids: np.ndarray) -> None:
+        """New ids for the unseen keys of rows ``missing``, in order of first appearance."""
+        is_null = key.nulls[missing] if key.nulls is not None else np.zeros(len(missing), bool)
+        present = np.flatnonzero(~is_null)
+        is_first = np.zeros(len(missing), dtype=bool)
+        if len(present):
+            is_first[present[np.unique(values[missing[present]], return_index=True)[1]]] = True
+        if is_null.any():  # only unseen while the NULL key has no id
+            is_first[np.flatnonzero(is_null)[0]] = True
+        representatives = missing[is_first]
+        new = np.arange(self.size, self.size + len(representatives), dtype=np.int64)
+        null_first = is_null[is_first]
+        direct.assign(values[representatives[~null_first]], new[~null_first])
+        if null_first.any():
+            direct.null_id = int(new[null_first][0])
+        self._append(_hash_rows(key, representatives), [key], representatives)
+        rows = missing[present]
+        ids[rows] = direct.slots[values[rows] - direct.base]
+        ids[missing[is_null]] = direct.null_id
 
     # -- probing ---------------------------------------------------------------------------------
 
@@ -92,7 +162,16 @@ class KeyIndex:
         if len(columns) != len(self._stores):
             raise ValueError(f"wrong number of key columns; expected {len(self._stores)}, "
                              f"got {len(columns)}")
-        return [encode_column(c) for c in columns]
+        keys = []
+        for column, key_type in zip(columns, self.key_types, strict=True):
+            if pa.types.is_null(column.type):  # an all-NULL column of no particular type
+                column = column.cast(value_type(key_type))
+            key = encode_column(column)
+            if isinstance(key, Bytes) != is_bytes_type(value_type(key_type)):
+                raise TypeError(f"key column of type {column.type} does not match the "
+                                f"index's key type; expected {key_type}, got {column.type}")
+            keys.append(key)
+        return keys
 
     def _equal(self, ids: np.ndarray, keys: list[Words | Bytes], rows: np.ndarray) -> np.ndarray:
         same = self._stores[0].equal(ids, keys[0], rows)
@@ -141,25 +220,30 @@ class KeyIndex:
         """Give the absent keys of rows ``missing`` new ids (written into ``ids``)."""
         while len(missing):
             _, first, group = np.unique(hashes[missing], return_index=True, return_inverse=True)
-            order = np.argsort(first, kind="stable")  # new ids in order of first appearance
-            new_of_group = np.empty(len(first), dtype=np.int64)
-            new_of_group[order] = np.arange(self.size, self.size + len(first), dtype=np.int64)
-            representatives = missing[first[order]]
-            self._append(hashes, keys, representatives)
+            # new ids in order of first appearance: a group's rank among the first rows
+            is_first = np.zeros(len(missing), dtype=bool)
+            is_first[first] = True
+            rank = np.cumsum(is_first) - 1
+            new_of_group = self.size + rank[first]
+            representatives = missing[is_first]
+            self._append(hashes[representatives], keys, representatives)
             candidates = new_of_group[group.reshape(-1)]
             same = self._equal(candidates, keys, missing)
             ids[missing[same]] = candidates[same]
             missing = missing[~same]  # rows whose hash collided with a different key
 
-    def _append(self, hashes: np.ndarray, keys: list[Words | Bytes], rows: np.ndarray) -> None:
+    def _append(self, row_hashes: np.ndarray, keys: list[Words | Bytes], rows: np.ndarray) -> None:
+        """New ids for the keys of ``rows`` (whose hashes are ``row_hashes``)."""
         start, end = self.size, self.size + len(rows)
         if end > _MAX_IDS:
             raise OverflowError(f"a key index holds at most {_MAX_IDS} keys; got {end}")
         for store, key in zip(self._stores, keys, strict=True):
             store.append(key, rows)
         self._hashes = ensure_capacity(self._hashes, end)
-        self._hashes[start:end] = hashes[rows]
+        self._hashes[start:end] = row_hashes
         self.size = end
+        if self._direct is not None:
+            return
         if _capacity_for(end) > len(self._slots):
             self._rebuild(_capacity_for(end))
         else:
@@ -171,21 +255,31 @@ class KeyIndex:
         self._place(self._hashes[: self.size], np.arange(self.size, dtype=np.int64))
 
     def _place(self, hashes: np.ndarray, ids: np.ndarray) -> None:
-        """Put ``ids`` into the slot table, each at the first free slot from its hash's home;
-        rows aiming at the same free slot in a round: the first takes it, the rest go on."""
+        """Put ``ids`` into the slot table, each at the first free slot from its hash's home.
+        Rows aiming at the same free slot in a round all write it; the one whose entry stayed
+        (entries are unique: they hold the id) has it, the others go on to the next slot."""
         mask = np.uint64(len(self._slots) - 1)
         entries = ((hashes >> _S32) << _S32) | (ids.astype(np.uint64) + np.uint64(1))
         position = hashes & mask
-        pending = np.arange(len(ids), dtype=np.int64)
-        while len(pending):
-            free = np.flatnonzero(self._slots[position] == _EMPTY)
-            slots, first = np.unique(position[free], return_index=True)
-            self._slots[slots] = entries[pending[free[first]]]
-            placed = np.zeros(len(pending), dtype=bool)
-            placed[free[first]] = True
-            position[~placed] = (position[~placed] + np.uint64(1)) & mask
-            keep = ~placed
-            pending, position = pending[keep], position[keep]
+        while len(entries):
+            free = self._slots[position] == _EMPTY
+            self._slots[position[free]] = entries[free]
+            placed = free & (self._slots[position] == entries)
+            going = ~placed
+            entries, position = entries[going], (position[going] + np.uint64(1)) & mask
+
+
+def _integer_like(key_types: list[pa.DataType]) -> bool:
+    """Whether the keys are one integer-like column, which ``DirectSlots`` can number."""
+    if len(key_types) != 1:
+        return False
+    t = value_type(key_types[0])
+    return (pa.types.is_integer(t) or pa.types.is_boolean(t)
+            or pa.types.is_temporal(t) and not pa.types.is_interval(t))
+
+
+def _hash_rows(key: Words, rows: np.ndarray) -> np.ndarray:
+    return hash_encoded(Words(key.words[rows], None if key.nulls is None else key.nulls[rows]))
 
 
 def _capacity_for(n: int) -> int:

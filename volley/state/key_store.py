@@ -48,7 +48,8 @@ class WordStore:
         self._words = np.zeros((0, word_count(key_type)), dtype=np.uint64)
         self._nulls = np.zeros(0, dtype=bool)
 
-    def append(self, keys: Words, rows: np.ndarray) -> None:
+    def append(self, keys: Words | Bytes, rows: np.ndarray) -> None:
+        assert isinstance(keys, Words)
         end = self.size + len(rows)
         self._words = ensure_capacity(self._words, end)
         self._nulls = ensure_capacity(self._nulls, end, False)
@@ -56,8 +57,13 @@ class WordStore:
         self._nulls[self.size : end] = keys.nulls[rows] if keys.nulls is not None else False
         self.size = end
 
-    def equal(self, ids: np.ndarray, keys: Words, rows: np.ndarray) -> np.ndarray:
+    def values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every id's words and NULL flag (views)."""
+        return self._words[: self.size], self._nulls[: self.size]
+
+    def equal(self, ids: np.ndarray, keys: Words | Bytes, rows: np.ndarray) -> np.ndarray:
         """Whether the key of ``ids[i]`` equals row ``rows[i]`` of ``keys`` (NULL equals NULL)."""
+        assert isinstance(keys, Words)
         same = _nulls_equal(self._nulls[ids], keys.nulls, rows)
         stored, given = self._words[ids], keys.words[rows]
         for j in range(stored.shape[1]):
@@ -99,7 +105,8 @@ class BytesStore:
         self._lengths = np.zeros(0, dtype=np.int64)
         self._nulls = np.zeros(0, dtype=bool)
 
-    def append(self, keys: Bytes, rows: np.ndarray) -> None:
+    def append(self, keys: Words | Bytes, rows: np.ndarray) -> None:
+        assert isinstance(keys, Bytes)
         lengths = keys.lengths[rows]
         data, packed = gather_runs(keys.data, keys.starts[rows], lengths)
         end, used = self.size + len(rows), self._used + len(data)
@@ -113,9 +120,10 @@ class BytesStore:
         self._nulls[self.size : end] = keys.nulls[rows] if keys.nulls is not None else False
         self.size, self._used = end, used
 
-    def equal(self, ids: np.ndarray, keys: Bytes, rows: np.ndarray) -> np.ndarray:
+    def equal(self, ids: np.ndarray, keys: Words | Bytes, rows: np.ndarray) -> np.ndarray:
         """Whether the key of ``ids[i]`` equals row ``rows[i]`` of ``keys``: lengths first,
         then the bytes of the pairs whose lengths agree, compared all at once."""
+        assert isinstance(keys, Bytes)
         lengths = self._lengths[ids]
         same = (lengths == keys.lengths[rows]) & _nulls_equal(self._nulls[ids], keys.nulls, rows)
         pairs = np.flatnonzero(same & (lengths > 0))

@@ -121,11 +121,17 @@ class KeyedTable:
         self._grow(self._index.size)
         return ids
 
-    def lookup(self, key_columns: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:
-        """The id of each row's key, -1 where the key is absent or not live; never adds keys."""
+    def lookup(self, key_columns: Sequence[pa.Array | pa.ChunkedArray],
+               null_matches: bool = True) -> np.ndarray:
+        """The id of each row's key, -1 where the key is absent or not live; never adds keys.
+        With ``null_matches=False`` a key with a NULL column is never found (join semantics)."""
         ids = self._index.ids(key_columns, insert=False)
         found = np.flatnonzero(ids != ABSENT)
         ids[found[~self._live[ids[found]]]] = ABSENT
+        if not null_matches:
+            for column in key_columns:
+                if column.null_count:
+                    ids[column.is_null().to_numpy(zero_copy_only=False)] = ABSENT
         return ids
 
     def column(self, name: str) -> np.ndarray:
@@ -142,7 +148,7 @@ class KeyedTable:
         fresh = ids[~self._live[ids]]
         if len(fresh):
             self._live[fresh] = True
-            self._live_count += len(np.unique(fresh))
+            self._live_count += distinct_count(fresh)
 
     def delete(self, ids: np.ndarray) -> None:
         """Remove the keys of ``ids`` from state: not live, values back to their initial."""
@@ -153,7 +159,7 @@ class KeyedTable:
         self._live[ids] = False
         for v in self.values:
             self._columns[v.name][ids] = v.initial
-        self._live_count -= len(np.unique(gone))
+        self._live_count -= distinct_count(gone)
 
     def live_count(self) -> int:
         return self._live_count
@@ -237,6 +243,14 @@ class KeyedTable:
         for v in self.values:
             self._columns[v.name][ids] = from_arrow(table.column(v.name), v.dtype)
         self.set_live(ids)
+
+
+def distinct_count(ids: np.ndarray) -> int:
+    """How many distinct values ``ids`` holds (a sort: cheaper than ``np.unique``)."""
+    if len(ids) < 2:
+        return len(ids)
+    ordered = np.sort(ids)
+    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def to_arrow(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
