@@ -40,8 +40,25 @@ _EXPORTS = {
     "TimerService": "timers",
 }
 
-__all__ = sorted([*_EXPORTS, "DEFAULT_MAX_PARALLELISM", "KeyGroupRange", "hash_columns",
-                  "key_group_range", "key_groups", "subtask_of_key_groups"])
+__all__ = [
+    "DEFAULT_MAX_PARALLELISM",
+    "KEY_GROUP_COLUMN",
+    "SUBTASK_COLUMN",
+    "CheckpointError",
+    "CheckpointStorage",
+    "KeyGroupRange",
+    "KeyIndex",
+    "KeyedTable",
+    "OperatorState",
+    "StateFile",
+    "TimerService",
+    "ValueColumn",
+    "hash_columns",
+    "key_group_range",
+    "key_groups",
+    "resolve_restore_path",
+    "subtask_of_key_groups",
+]
 
 
 def __getattr__(name: str) -> Any:
