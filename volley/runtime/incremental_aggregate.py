@@ -224,3 +224,22 @@ class IncrementalAggregate:
         columns = [k.cast(self._out.field(i).type) for i, k in enumerate(keys)]
         columns += [self._result(agg) for agg in self._aggs]
         return pa.Table.from_arrays(columns, schema=self._out)
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def snapshot(self) -> pa.Table:
+        """The groups' keys (``k0..``) and raw accumulators (``s0..``, in ``_states`` order)."""
+        keys = self._groups.key_columns() if self._groups is not None else []
+        columns = {f"k{i}": k for i, k in enumerate(keys)}
+        for i, state in enumerate(self._states.values()):
+            columns[f"s{i}"] = pa.array(state.values)
+        return pa.table(columns)
+
+    def restore(self, table: pa.Table) -> None:
+        """Continue from a ``snapshot``: the keys are numbered again, in their order."""
+        ids = np.arange(table.num_rows)
+        if self._groups is not None:
+            keys = [table.column(f"k{i}").combine_chunks() for i in range(len(self._keys))]
+            ids = self._groups.encode(keys)
+            self._grow(self._groups.size)
+        for i, state in enumerate(self._states.values()):
+            state.values[ids] = table.column(f"s{i}").to_numpy()

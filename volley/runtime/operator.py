@@ -115,13 +115,29 @@ _UNOPENED = _Unopened()
 class BufferingOperator(Operator):
     """Collects every input batch per port; subclasses compute the result in ``finish``.
 
-    Batch mode only (blocking operators are never planned on unbounded input), so the buffers
-    are not state: a batch job restarts from the beginning.
+    Planned in batch mode only, where jobs are not checkpointed; still, the buffered rows are
+    declared state (a snapshot holds them, with their port), as the contract asks of everyone.
     """
 
     def open(self, ctx: OperatorContext, out: Output) -> None:
+        from volley.state import OperatorState
+
         super().open(ctx, out)
         self._buffers: list[list[pa.RecordBatch]] = [[] for _ in self.spec.input_schemas]
+        self._buffered = ctx.register_state("buffered-input", OperatorState())
+        restored = self._buffered.get()
+        if restored.num_rows:
+            ports = restored.column(_PORT).to_numpy()
+            rows = restored.drop_columns([_PORT])
+            for port, schema in enumerate(self.spec.input_schemas):
+                part = rows.filter(pa.array(ports == port))
+                if part.num_rows:
+                    columns = [f"p{port}c{i}" for i in range(len(schema))]
+                    self._buffers[port] = part.select(columns).rename_columns(schema.names) \
+                        .cast(schema).to_batches()
+
+    def prepare_snapshot(self, checkpoint_id: int) -> None:
+        self._buffered.set(buffered_table(self._buffers, self.spec.input_schemas))
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if batch.num_rows:
@@ -135,6 +151,24 @@ class BufferingOperator(Operator):
 
     def emit_table(self, table: pa.Table, max_rows: int | None = None) -> None:
         emit_table(self.out, table, max_rows)
+
+
+_PORT = "__port"
+
+
+def buffered_table(buffers: list[list[pa.RecordBatch]], schemas: tuple[pa.Schema, ...]
+                   ) -> pa.Table:
+    """Batches buffered per port as one table: each port's columns as ``p<port>c<i>`` (ports
+    may differ in schema) and the port of each row."""
+    parts = []
+    for port, (batches, schema) in enumerate(zip(buffers, schemas, strict=True)):
+        table = pa.Table.from_batches(batches, schema=schema)
+        names = [f"p{port}c{i}" for i in range(len(schema))]
+        table = table.rename_columns(names)
+        parts.append(table.append_column(_PORT, pa.array([port] * table.num_rows, pa.int8())))
+    if not parts:
+        return pa.table({})
+    return pa.concat_tables(parts, promote_options="default")
 
 
 def emit_table(out: Output, table: pa.Table, max_rows: int | None = None) -> None:

@@ -17,6 +17,7 @@ from volley.runtime.incremental_aggregate import IncrementalAggregate
 from volley.runtime.operator import BufferingOperator, Operator, OperatorContext, Output
 from volley.runtime.ops_basic import row_kind_index
 from volley.runtime.registry import operator_kind
+from volley.state import OperatorState
 
 
 @operator_kind("aggregate")
@@ -33,6 +34,17 @@ class AggregateOp(BufferingOperator):
             IncrementalAggregate(in_schema, keys, aggs, self.spec.output_schema)
             if can_accumulate(in_schema, aggs) else None
         )
+        if self._incremental is not None:
+            self._accumulators = ctx.register_state("accumulators", OperatorState())
+            restored = self._accumulators.get()
+            if restored.num_columns:
+                self._incremental.restore(restored)
+
+    def prepare_snapshot(self, checkpoint_id: int) -> None:
+        if self._incremental is None:
+            super().prepare_snapshot(checkpoint_id)
+        else:
+            self._accumulators.set(self._incremental.snapshot())
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if self._incremental is None:

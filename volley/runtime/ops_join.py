@@ -14,9 +14,10 @@ import pyarrow.compute as pc
 from volley.common.changelog import DELETE, UPDATE_BEFORE
 from volley.plan.calls import ALL_COLUMNS, key_types
 from volley.runtime.join import BuildSide, GrowingBuildSide, probe_join, unmatched_build_rows
-from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
+from volley.runtime.operator import Operator, OperatorContext, Output, buffered_table, emit_table
 from volley.runtime.ops_basic import eval_context, open_functions, row_kind_index, with_row_kinds
 from volley.runtime.registry import operator_kind
+from volley.state import OperatorState
 
 KEY_GROUP_COLUMN = "__key_group"
 
@@ -54,6 +55,40 @@ class HashJoinOp(Operator):
         self._build: BuildSide | None = None
         if self.params["residual"] is not None:
             open_functions(ctx, [self.params["residual"]])
+        self._state = ctx.register_state("buffered-input", OperatorState())
+        restored = self._state.get()
+        if restored.num_rows:
+            self._restore(restored)
+
+    def prepare_snapshot(self, checkpoint_id: int) -> None:
+        """Probe rows still waiting (port 0), and the build rows (port 1) with whether the
+        build input has ended."""
+        build = self._build_batches if self._build is None else \
+            self._build.table.to_batches()
+        table = buffered_table([self._waiting, build], self.spec.input_schemas)
+        built = pa.array([self._build is not None] * table.num_rows, pa.bool_())
+        matched = np.zeros(table.num_rows, dtype=bool)  # RIGHT/FULL: build rows seen matched
+        if self._build is not None:
+            matched[table.num_rows - len(self._build.matched):] = self._build.matched
+        self._state.set(table.append_column("__built", built)
+                        .append_column("__matched", pa.array(matched)))
+
+    def _restore(self, table: pa.Table) -> None:
+        ports = table.column("__port").to_numpy()
+        built = bool(table.column("__built")[0].as_py())
+        sides = []
+        for port, schema in enumerate(self.spec.input_schemas):
+            part = table.filter(pa.array(ports == port))
+            columns = [f"p{port}c{i}" for i in range(len(schema))]
+            sides.append(part.select(columns).rename_columns(schema.names).cast(schema)
+                         if part.num_rows else schema.empty_table())
+        self._waiting = sides[0].to_batches()
+        self._build_batches = sides[1].to_batches()
+        if built:
+            self.end_input(1)
+            assert self._build is not None
+            self._build.matched[:] = table.filter(pa.array(ports == 1)).column(
+                "__matched").to_numpy(zero_copy_only=False)
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if port == 1:
@@ -154,16 +189,28 @@ class StreamJoinOp(Operator):
         results, probe_rows = self._sides[1 - port].join(
             probe, self._keys[port], port == 0, self.params["residual"], self._out_values,
             self._eval)
-        for result, rows in zip(results, probe_rows, strict=True):
-            if self._changelog:
-                row_kinds = (pa.array(np.zeros(len(rows), dtype=np.int8)) if kinds is None
-                             else kinds.take(pa.array(rows)))
-                for out in result.to_batches():
-                    self.out.emit(with_row_kinds(out, row_kinds.slice(0, out.num_rows)))
-                    row_kinds = row_kinds.slice(out.num_rows)
-            else:
-                emit_table(self.out, result)
+        if results:
+            self._emit_in_probe_order(results, probe_rows, kinds)
         self._remember(probe, kinds, port)
+
+    def _emit_in_probe_order(self, results: list[pa.Table], probe_rows: list[np.ndarray],
+                             kinds: pa.Array | None) -> None:
+        """Matches by probe row, then by when the stored row arrived (the runs are oldest
+        first): the same order however the stored rows are split into runs, so a restored
+        join emits exactly what an uninterrupted one would."""
+        rows = np.concatenate(probe_rows)
+        table = pa.concat_tables(results) if len(results) > 1 else results[0]
+        if len(results) > 1:
+            order = np.argsort(rows, kind="stable")
+            table, rows = table.take(pa.array(order)), rows[order]
+        if not self._changelog:
+            emit_table(self.out, table)
+            return
+        row_kinds = (pa.array(np.zeros(len(rows), dtype=np.int8)) if kinds is None
+                     else kinds.take(pa.array(rows)))
+        for out in table.to_batches():
+            self.out.emit(with_row_kinds(out, row_kinds.slice(0, out.num_rows)))
+            row_kinds = row_kinds.slice(out.num_rows)
 
     def _remember(self, rows: pa.Table, kinds: pa.Array | None, port: int) -> None:
         """Inserts first, then retractions: a batch is a consistent changelog, so a row it
