@@ -33,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show Volley's internal frames when a Volley error is raised",
     )
+    run.add_argument(
+        "-s", "--from-checkpoint",
+        metavar="PATH",
+        help="restore the job from a checkpoint: one checkpoint directory (chk-N), or the "
+        "checkpoints directory, whose latest complete checkpoint is used",
+    )
+    run.add_argument(
+        "-D",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a configuration setting for every job of the program, e.g. "
+        "-D parallelism.default=2 (the program's own settings win)",
+    )
     run.add_argument("script", help="the Python file to run (the job)")
     run.add_argument(
         "args", nargs=argparse.REMAINDER, help="arguments passed to the job as sys.argv[1:]"
@@ -61,7 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from volley.cli.run import run_script
 
-        return run_script(args.script, list(args.args), full_traceback=args.full_traceback)
+        defaults = {}
+        for item in args.settings:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                print(f"error: -D expects KEY=VALUE; got {item!r}", file=sys.stderr)
+                return 2
+            defaults[key.strip()] = value.strip()
+        if args.from_checkpoint:
+            defaults["execution.state-recovery.path"] = args.from_checkpoint
+        return run_script(args.script, list(args.args), full_traceback=args.full_traceback,
+                          defaults=defaults)
     if args.command == "sql":
         from volley.cli.sql import read_script, run_sql
 

@@ -24,9 +24,15 @@ def run_script(
     *,
     full_traceback: bool = False,
     err: TextIO | None = None,
+    defaults: dict[str, str] | None = None,
 ) -> int:
-    """Run ``script`` with ``args`` as a PyFlink program and return the process exit code."""
+    """Run ``script`` with ``args`` as a PyFlink program and return the process exit code.
+    ``defaults``: configuration every job of the program starts from."""
     out = err if err is not None else sys.stderr
+    if defaults:
+        from volley.common.configuration import set_process_defaults
+
+        set_process_defaults(defaults)
     if not os.path.isfile(script):
         out.write(f"error: no such job file: {script!r}\n")
         return 2

@@ -75,3 +75,16 @@ def _to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+_process_defaults: dict[str, str] = {}
+
+
+def set_process_defaults(values: dict[str, str]) -> None:
+    """Settings every job of this process starts from (``volley run -D key=value`` and
+    ``--from-checkpoint``); a job's own configuration overrides them."""
+    _process_defaults.update(values)
+
+
+def process_defaults() -> dict[str, str]:
+    return dict(_process_defaults)

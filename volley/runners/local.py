@@ -79,6 +79,10 @@ def initial_restore(settings: JobSettings) -> CheckpointRestore | None:
               "starts from the beginning", file=sys.stderr)
         return None
     storage, checkpoint_id = resolved
+    import sys
+
+    print(f"volley: restoring from checkpoint {storage.checkpoint_location(checkpoint_id)}",
+          file=sys.stderr)
     return CheckpointRestore(storage, checkpoint_id)
 
 

@@ -353,9 +353,14 @@ class TableEnvironment:
         """The logical rewrites for this environment's mode (some hold for bounded input only)."""
         return optimize(plan, batch=not self._streaming)
 
+    def _effective_config(self) -> dict[str, str]:
+        """The job's configuration over the process's defaults (``volley run -D ...``)."""
+        from volley.common.configuration import process_defaults
+
+        return {**process_defaults(), **self._config.get_configuration().to_dict()}
+
     def _job_settings(self) -> JobSettings:
-        return JobSettings.from_config(self._config.get_configuration().to_dict(),
-                                       streaming=self._streaming)
+        return JobSettings.from_config(self._effective_config(), streaming=self._streaming)
 
     def _planner(self, settings: JobSettings) -> PhysicalPlanner:
         return PhysicalPlanner(self._streaming, self._table_spec_of, settings.parallelism,
@@ -366,7 +371,7 @@ class TableEnvironment:
 
     def _submit(self, planner: PhysicalPlanner, name: str, driven: bool = False) -> Any:
         """Start the job; ``execution.target`` chooses the runner (only ``local`` today)."""
-        target = str(self._config.get("execution.target", "local")).lower()
+        target = str(self._effective_config().get("execution.target", "local")).lower()
         if target not in ("local", "embedded"):
             raise UnsupportedFeatureError(
                 f"'execution.target' = {target!r} is not supported by Volley yet; expected "
@@ -374,7 +379,7 @@ class TableEnvironment:
             )
         settings = self._job_settings()
         graph = planner.build(name)
-        return LocalRunner().submit(graph, settings, self._config.get_configuration().to_dict(),
+        return LocalRunner().submit(graph, settings, self._effective_config(),
                                     self._job_parameters(), driven=driven)
 
     def _execute_collect(self, plan: n.Node) -> TableResult:
@@ -388,7 +393,7 @@ class TableEnvironment:
     def _job_parameters(self) -> dict[str, str]:
         """``pipeline.global-job-parameters``: given as ``key:value,key:value`` (Flink's map
         syntax) or as ``pipeline.global-job-parameters.<key>`` entries."""
-        config = self._config.get_configuration().to_dict()
+        config = self._effective_config()
         params: dict[str, str] = {}
         text = config.get("pipeline.global-job-parameters")
         if text:
