@@ -121,3 +121,36 @@ def test_what_pyflink_rejects_volley_rejects_with_a_volley_error(name: str) -> N
 
 def test_goldens_were_recorded() -> None:
     assert len(COMPARABLE) >= 150, "PyFlink goldens missing; see tests/golden/pyflink/README.md"
+
+
+STREAMING = [name for name in COMPARABLE
+             if cases_module.CASES_BY_NAME[name].mode == "streaming"
+             and not GOLDENS[name].get("ordered")]
+
+
+def _materialized(rows) -> list:
+    """A changelog applied, as the recorder applied PyFlink's: +I/+U add, -U/-D remove."""
+    final: list = []
+    for row in rows:
+        values = canon_module.canon_row(row)
+        if row.get_row_kind().value in (0, 2):
+            final.append(values)
+        else:
+            final.remove(values)
+    return final
+
+
+@pytest.mark.parametrize("name", STREAMING)
+def test_streaming_cases_give_the_same_rows_at_parallelism_2(name: str) -> None:
+    """Subtasks in worker processes, hash exchanges between them: the rows PyFlink gives."""
+    from volley.table import EnvironmentSettings, TableEnvironment
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    t_env.get_config().set("parallelism.default", "2")
+    api = cases_module.Api.from_package("volley")
+    cases_module.register_fixtures(t_env, api)
+    case = cases_module.CASES_BY_NAME[name]
+    table = t_env.sql_query(case.sql) if case.sql else case.table(t_env, api)
+    with table.execute().collect() as rows:
+        final = _materialized(rows)
+    assert canon_module.sort_rows(final) == GOLDENS[name]["rows"]
