@@ -7,7 +7,7 @@ and casts; so does this, and an impossible cast names the column.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,3 +59,13 @@ def cast_columns(
                 raise ConnectorError(failure(field, column.type, e)) from e
         arrays.append(column)
     return pa.RecordBatch.from_arrays(arrays, schema=target)
+
+
+def drop_rows(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` without their first ``n`` rows (a resumed read re-parses, then drops)."""
+    for batch in batches:
+        if n >= batch.num_rows:
+            n -= batch.num_rows
+            continue
+        yield batch.slice(n) if n else batch
+        n = 0

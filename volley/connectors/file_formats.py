@@ -93,13 +93,3 @@ def make_writer(fmt: str, stream: BinaryIO, spec: TableSpec, options: TableOptio
 
     compression = options.get_str("parquet.compression", "snappy") or "snappy"
     return ParquetWriter(stream, spec.schema, compression.lower())
-
-
-def drop_rows(batches: Iterator[pa.RecordBatch], n: int) -> Iterator[pa.RecordBatch]:
-    """``batches`` without their first ``n`` rows (a resumed read re-parses, then drops)."""
-    for batch in batches:
-        if n >= batch.num_rows:
-            n -= batch.num_rows
-            continue
-        yield batch.slice(n) if n else batch
-        n = 0

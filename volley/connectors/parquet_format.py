@@ -13,8 +13,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
-from volley.connectors.conform import cast_columns
-from volley.connectors.file_formats import drop_rows
+from volley.connectors.conform import cast_columns, drop_rows
 from volley.errors import ConnectorError
 from volley.lazy import lazy_module
 from volley.plan.types import RowType

@@ -7,12 +7,8 @@ next by a function call, with nothing in between.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from volley.physical.job_graph import Edge, Forward, JobGraph, Vertex
-
-if TYPE_CHECKING:
-    from volley.physical.planner import PlanOp
+from volley.physical.plan_op import PlanOp
 
 
 def chain(ops: list[PlanOp], outputs: list[PlanOp], name: str,

@@ -9,16 +9,12 @@ parallelism; a forward edge between different parallelisms becomes a rebalance.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pyarrow as pa
 
 from volley.common.changelog import ROW_KIND_COLUMN
 from volley.physical.job_graph import Forward, Hash, Partitioning, Rebalance, Single
+from volley.physical.plan_op import PlanOp
 from volley.plan.calls import key_types
-
-if TYPE_CHECKING:
-    from volley.physical.planner import PlanOp
 
 
 def _requirements(op: PlanOp) -> list[Partitioning]:

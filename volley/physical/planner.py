@@ -12,7 +12,6 @@ forward-connected operators into vertices, each run as one task.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -22,32 +21,13 @@ from volley.errors import UnsupportedFeatureError
 from volley.physical.chaining import chain
 from volley.physical.distribution import distribute
 from volley.physical.job_graph import DEFAULT_MAX_PARALLELISM, JobGraph, OperatorSpec, SourceSpec
+from volley.physical.plan_op import PlanOp
 from volley.plan import nodes as n
 from volley.plan.calls import ALL_COLUMNS, OutputColumns, can_accumulate
 from volley.plan.expressions import InputRef
 from volley.plan.join_keys import split_equi_condition
 
 TableSpecOf = Callable[[n.Scan], TableSpec]
-
-
-@dataclass(eq=False)
-class PlanOp:
-    """An operator (or source) of the job before chaining: its spec and its inputs."""
-
-    spec: OperatorSpec | None = None
-    source: SourceSpec | None = None
-    inputs: list[PlanOp] = field(default_factory=list)
-    #: set by the distribution pass: the partitioning of each input, and the parallelism
-    partitioning: list = field(default_factory=list)
-    parallelism: int = 1
-
-    @property
-    def name(self) -> str:
-        return self.source.name if self.source is not None else self.spec.name  # type: ignore[union-attr]
-
-    @property
-    def kind(self) -> str:
-        return "source" if self.source is not None else self.spec.kind  # type: ignore[union-attr]
 
 
 class PhysicalPlanner:

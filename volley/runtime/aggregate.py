@@ -11,14 +11,10 @@ import pyarrow.compute as pc
 
 from volley.errors import UnsupportedFeatureError
 from volley.plan.calls import AggCall
+from volley.runtime.sort import positional  # noqa: F401 - re-exported for callers
 
 _ONLY_VALID = pc.CountOptions(mode="only_valid")
 _MIN_COUNT_1 = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)
-
-
-def positional(table: pa.Table) -> pa.Table:
-    """The table with columns named ``c0..cN`` so that duplicate user names cannot clash."""
-    return table.rename_columns([f"c{i}" for i in range(table.num_columns)])
 
 
 def _acero_spec(agg: AggCall) -> tuple:

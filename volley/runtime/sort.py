@@ -11,7 +11,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from volley.plan.calls import SortKey
-from volley.runtime.aggregate import positional
+
+
+def positional(table: pa.Table) -> pa.Table:
+    """The table with columns named ``c0..cN`` so that duplicate user names cannot clash."""
+    return table.rename_columns([f"c{i}" for i in range(table.num_columns)])
 
 
 def sort_indices(table: pa.Table, keys: tuple[SortKey, ...]) -> pa.Array:

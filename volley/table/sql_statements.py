@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from volley.errors import PlanError, UnsupportedFeatureError
 from volley.plan import nodes as n
@@ -12,8 +12,9 @@ from volley.sql import statements as s
 from volley.table.table_result import ResultKind, TableResult
 from volley.table.table_schema import flink_sql, time_attribute_marker
 
-if TYPE_CHECKING:
-    from volley.table.table_environment import TableEnvironment
+#: the environment a statement runs in (``table_environment.TableEnvironment``, which imports
+#: this module: named loosely here so that the import goes one way)
+TableEnvironment = Any
 
 
 def execute_statement(t_env: TableEnvironment, stmt: Any) -> TableResult:
@@ -73,11 +74,11 @@ def _create_function(t_env: TableEnvironment, stmt: s.CreateFunction) -> TableRe
             f"function {stmt.name!r} is declared LANGUAGE {stmt.language}; Volley runs without a "
             "JVM and supports LANGUAGE PYTHON functions only"
         )
-    from volley.table.table_environment import _load_function
+    from volley.table.python_functions import load_function
 
     if stmt.if_not_exists and t_env._catalog.lookup_function(stmt.name) is not None:
         return _ok()
-    t_env._catalog.register_function(stmt.name, _load_function(stmt.class_path))
+    t_env._catalog.register_function(stmt.name, load_function(stmt.class_path))
     return _ok()
 
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from volley.sql.binder_expr import Scope
     from volley.sql.binder_query import SelectRequest
-    from volley.table.table_environment import TableEnvironment
     from volley.table.table_result import TableResult
 else:
     exp = lazy_module("sqlglot.expressions")
@@ -59,7 +58,8 @@ def _single(predicate: Any) -> exp.Expression:
 
 
 class Table:
-    def __init__(self, plan: n.Node, t_env: TableEnvironment, declared: Any = None) -> None:
+    def __init__(self, plan: n.Node, t_env: Any, declared: Any = None) -> None:
+        # t_env: the TableEnvironment (which imports this module, so it is not imported here)
         """``declared``: the ``CatalogTable`` this table reads whole (``from_path``), whose
         declaration ``print_schema`` shows; tables derived from it do not carry it."""
         self._plan = plan

@@ -32,6 +32,7 @@ from volley.plan.types import DataType, RowField, RowType, infer_from_value
 from volley.runners.local import LocalRunner
 from volley.runners.settings import JobSettings
 from volley.table.environment_settings import EnvironmentSettings
+from volley.table.python_functions import as_udf, load_function
 from volley.table.table import Table
 from volley.table.table_config import Configuration, TableConfig
 from volley.table.table_result import ResultKind, TableResult
@@ -256,13 +257,13 @@ class TableEnvironment:
         return self._catalog.lookup_function(name)
 
     def create_temporary_system_function(self, name: str, function: Any) -> None:
-        self._catalog.register_function(name, _as_udf(function, name))
+        self._catalog.register_function(name, as_udf(function, name))
 
     def create_temporary_function(self, path: str, function: Any) -> None:
-        self._catalog.register_function(path.split(".")[-1], _as_udf(function, path))
+        self._catalog.register_function(path.split(".")[-1], as_udf(function, path))
 
     def create_function(self, path: str, function_class_name: Any, ignore_if_exists: bool = False) -> None:
-        self._catalog.register_function(path.split(".")[-1], _load_function(function_class_name))
+        self._catalog.register_function(path.split(".")[-1], load_function(function_class_name))
 
     def register_function(self, name: str, function: Any) -> None:
         """Flink 1.10/1.11's name for ``create_temporary_system_function``."""
@@ -509,38 +510,6 @@ def _fits(v: Any, t: DataType) -> bool:
         return True
     except Exception:
         return False
-
-
-def _as_udf(function: Any, name: str) -> Any:
-    from volley.udf.functions import UserDefinedScalarFunction
-
-    if isinstance(function, UserDefinedScalarFunction):
-        return function
-    if isinstance(function, str):
-        return _load_function(function)
-    raise PlanError(
-        f"function {name!r} must be made with udf(...) (and a result_type); got "
-        f"{type(function).__name__}"
-    )
-
-
-def _load_function(class_path: str) -> Any:
-    import importlib
-
-    module_name, _, attr = class_path.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-        obj = getattr(module, attr)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise PlanError(
-            f"cannot load the Python function {class_path!r}: {exc}; give 'module.function' "
-            "importable from the job (add_python_file adds a directory to the path)"
-        ) from None
-    from volley.udf.functions import UserDefinedScalarFunction
-
-    if isinstance(obj, UserDefinedScalarFunction):
-        return obj
-    raise PlanError(f"{class_path!r} is a {type(obj).__name__}, not a function made with udf(...)")
 
 
 class StatementSet:
