@@ -4,7 +4,8 @@ An operator that needs the rows of one key in one place (a group aggregation, a 
 operation, a ranking) gets its inputs hash-partitioned by those keys; one that needs all rows in
 one place (a global aggregate, a sort, a limit) gets them gathered into a single subtask and runs
 at parallelism 1. Everything else reads its input where it is (forward), at the input's
-parallelism; a forward edge between different parallelisms becomes a rebalance.
+parallelism — except after a source with fewer splits than subtasks (one file), whose rows are
+spread over all of them again; a forward edge between different parallelisms is a rebalance.
 """
 
 from __future__ import annotations
@@ -52,14 +53,17 @@ def distribute(ops: list[PlanOp], parallelism: int) -> None:
     """Set ``partitioning`` and ``parallelism`` on every op (``ops`` in topological order)."""
     for op in ops:
         if op.source is not None:
-            op.parallelism = parallelism
+            op.parallelism = min(parallelism, op.max_parallelism or parallelism)
             continue
         wanted = _requirements(op)
         if any(isinstance(w, Single) for w in wanted):
             op.parallelism = 1
         elif all(isinstance(w, Forward) for w in wanted):
             parallelisms = {i.parallelism for i in op.inputs}
-            op.parallelism = parallelisms.pop() if len(parallelisms) == 1 else parallelism
+            capped = any(i.source is not None and i.parallelism < parallelism for i in op.inputs)
+            # after a source with fewer splits than subtasks, the work spreads out again
+            op.parallelism = parallelisms.pop() if len(parallelisms) == 1 and not capped \
+                else parallelism
         else:
             op.parallelism = parallelism
         op.partitioning = [

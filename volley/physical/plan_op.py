@@ -17,6 +17,8 @@ class PlanOp:
     #: set by the distribution pass: the partitioning of each input, and the parallelism
     partitioning: list = field(default_factory=list)
     parallelism: int = 1
+    #: a source with fewer splits than the parallelism runs as many subtasks as it has splits
+    max_parallelism: int | None = None
 
     @property
     def name(self) -> str:

@@ -109,9 +109,10 @@ class PhysicalPlanner:
                     f"table {node.table_name!r} is unbounded and cannot be read in batch mode; "
                     "bound it (e.g. 'number-of-rows' for datagen) or use streaming mode"
                 )
+            table = self.table_spec_of(node)
             return self._add(PlanOp(source=SourceSpec(
                 self._uid("source"), node.describe(), node.schema.to_arrow_schema(),
-                node.bounded, table=self.table_spec_of(node))))
+                node.bounded, table=table), max_parallelism=self._splits(table)))
         if isinstance(node, n.Project):
             fused = self._join_with_projection(node)
             if fused is not None:
@@ -163,6 +164,15 @@ class PhysicalPlanner:
                 "partition_keys": node.partition_keys, "order_keys": node.order_keys,
                 "aggs": node.aggs, "frame": node.frame}, [node.input])
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
+
+    def _splits(self, table: TableSpec) -> int | None:
+        """How many subtasks can read the table: no more than it has splits (one file cannot
+        be read by two), so the operators after it get its rows rebalanced instead."""
+        if self.parallelism == 1:
+            return None
+        from volley.connectors import create_source
+
+        return max(1, len(create_source(table).splits(self.parallelism)))
 
     def _aggregate(self, node: n.Aggregate) -> PlanOp:
         params = {"group_keys": node.group_keys, "aggs": node.aggs}

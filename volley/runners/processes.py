@@ -23,8 +23,10 @@ import multiprocessing.connection as mpc
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,17 +67,87 @@ def decode_batch(payload: bytes) -> pa.RecordBatch:
 # -- the worker side ------------------------------------------------------------------------------
 
 
+class ChannelSender:
+    """Sends one channel's messages from a thread of its own, up to ``budget_bytes`` ahead of
+    the reader: a task does not stop while one of its readers is busy (with one batch in
+    flight per channel, a round-robin over busy readers ran them in lockstep), and a reader
+    that stays behind still stops it once the budget is spent — that is the backpressure."""
+
+    BUDGET_BYTES = 8 << 20
+
+    def __init__(self, conn: mpc.Connection, budget_bytes: int = BUDGET_BYTES) -> None:
+        self.conn = conn
+        self.queued_bytes = 0
+        self._budget = budget_bytes
+        self._queue: deque[bytes | None] = deque()
+        self._changed = threading.Condition()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="volley-channel-sender")
+        self._thread.start()
+
+    def send(self, message: bytes) -> None:
+        with self._changed:
+            while self._queue and self.queued_bytes + len(message) > self._budget \
+                    and self._error is None:
+                self._changed.wait()
+            if self._error is not None:
+                raise self._error
+            self._queue.append(message)
+            self.queued_bytes += len(message)
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._queue:
+                    self._changed.wait()
+                message = self._queue[0]
+            if message is None:
+                return
+            try:
+                self.conn.send_bytes(message)
+            except BaseException as error:  # noqa: BLE001 - raised in the task's thread
+                with self._changed:
+                    self._error = error
+                    self._changed.notify_all()
+                return
+            with self._changed:
+                self._queue.popleft()
+                self.queued_bytes -= len(message)
+                self._changed.notify_all()
+
+    def close(self) -> None:
+        """Send what is queued, then stop."""
+        with self._changed:
+            self._queue.append(None)
+            self._changed.notify_all()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class ChannelWriter:
     """A task's output in a worker: every out-edge, partitioned as it says."""
 
     def __init__(self, routes: list[tuple[Edge, list[mpc.Connection]]],
                  max_parallelism: int) -> None:
+        self._senders = {id(c): ChannelSender(c) for _, conns in routes for c in conns}
         self._routes = routes
         self._max_parallelism = max_parallelism
-        self._next = 0  # round-robin position for rebalance
+        self._next = 0  # round-robin position for rebalance, among the least loaded
 
     def _send(self, conn: mpc.Connection, message: bytes) -> None:
-        conn.send_bytes(message)
+        self._senders[id(conn)].send(message)
+
+    def _least_loaded(self, conns: list[mpc.Connection]) -> mpc.Connection:
+        self._next += 1
+        order = conns[self._next % len(conns):] + conns[:self._next % len(conns)]
+        return min(order, key=lambda c: self._senders[id(c)].queued_bytes)
+
+    def close(self) -> None:
+        for sender in self._senders.values():
+            sender.close()
 
     def emit(self, batch: pa.RecordBatch) -> None:
         message: bytes | None = None
@@ -91,8 +163,7 @@ class ChannelWriter:
                 for conn in conns:
                     self._send(conn, message)
             elif isinstance(partitioning, Rebalance) and len(conns) > 1:
-                self._send(conns[self._next % len(conns)], message)
-                self._next += 1
+                self._send(self._least_loaded(conns), message)
             else:  # forward, single, or one target
                 self._send(conns[0], message)
 
@@ -185,6 +256,7 @@ def worker_main(plan: WorkerPlan) -> None:
         task = _build_task(plan, control)
         task.open()
         _serve(task, plan, control)
+        task.writer.close()  # everything sent reaches the readers before this worker ends
         errors = task.close()
         task = None
         if errors:

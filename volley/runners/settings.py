@@ -67,6 +67,14 @@ class JobSettings:
         if mode not in ("EXACTLY_ONCE", "AT_LEAST_ONCE"):
             raise ConfigurationError(
                 f"{CHECKPOINT_MODE!r} must be EXACTLY_ONCE or AT_LEAST_ONCE; got {mode!r}")
+        if interval_ms is not None and not streaming:
+            import warnings
+
+            warnings.warn(
+                f"{CHECKPOINT_INTERVAL!r} is set, but a batch job takes no checkpoints (as in "
+                "Flink's batch execution): a failed batch job restarts from the beginning",
+                stacklevel=4,
+            )
         checkpoint_dir = _first(config, CHECKPOINT_DIRS)
         if interval_ms is not None and streaming and checkpoint_dir is None:
             raise ConfigurationError(
