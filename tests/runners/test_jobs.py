@@ -235,3 +235,28 @@ def test_a_parallel_job_can_be_cancelled():
     with pytest.raises(JobCancelledError):
         result.get_job_client().wait(30)
     assert result.get_job_client().get_job_status() is JobStatus.CANCELED
+
+
+@pytest.mark.parametrize("parallelism", ["1", "2"])
+def test_a_checkpoint_can_be_triggered_on_a_running_job(tmp_path, parallelism):
+    from volley.state import CheckpointStorage
+
+    t_env = _env()
+    _set(t_env, **{"execution.checkpointing.interval": "1 h",
+                   "execution.checkpointing.dir": str(tmp_path / "ck"),
+                   "parallelism.default": parallelism})
+    t_env.execute_sql(f"CREATE TABLE o (id BIGINT) WITH ('connector' = 'filesystem', "
+                      f"'path' = '{tmp_path / 'out'}', 'format' = 'csv')")
+    result = _unbounded(t_env).execute_insert("o")
+    client = result.get_job_client()
+    checkpoint_id = client._handle.trigger_checkpoint(timeout=30)
+    assert checkpoint_id in CheckpointStorage(str(tmp_path / "ck")).complete_checkpoints()
+    client.cancel()
+
+
+def test_trigger_checkpoint_needs_a_checkpointed_job():
+    t_env = _env()
+    result = _unbounded(t_env).execute()
+    with pytest.raises(ConfigurationError, match="execution.checkpointing"):
+        result.get_job_client()._handle.trigger_checkpoint()
+    result.collect().close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -47,6 +48,8 @@ class JobHandle:
         self.cancel_requested = threading.Event()
         self.metrics: dict[str, Any] = {}
         self.completed_checkpoints: list[int] = []
+        self.checkpoint_requested = threading.Event()
+        self.checkpointing = False
         self._driver: Iterator[None] | None = None
         self._pulled: deque[pa.RecordBatch] = deque()
 
@@ -132,6 +135,32 @@ class JobHandle:
         if self._driver is not None:  # the next step sees the request and ends the job
             while self._advance():
                 pass
+
+    def trigger_checkpoint(self, timeout: float | None = None) -> int:
+        """Take a checkpoint now (besides the periodic ones) and return its id once it is
+        complete. The job must be checkpointed (``execution.checkpointing.dir`` and an
+        interval)."""
+        from volley.errors import ConfigurationError
+
+        if not self.checkpointing:
+            raise ConfigurationError(
+                "cannot trigger a checkpoint: the job takes none; set "
+                "'execution.checkpointing.interval' and 'execution.checkpointing.dir'"
+            )
+        done_before = len(self.completed_checkpoints)
+        self.checkpoint_requested.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while len(self.completed_checkpoints) <= done_before:
+            if self._done.is_set():
+                raise JobCancelledError(f"job {self.name!r} ended before the checkpoint")
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"no checkpoint of job {self.name!r} within {timeout} s")
+            if self._driver is not None:
+                if not self._advance():
+                    continue
+            else:
+                time.sleep(0.005)
+        return self.completed_checkpoints[-1]
 
     def results(self) -> Iterator[pa.RecordBatch]:
         """Collected batches until the job ends; then the job's error, if any, is raised."""

@@ -95,6 +95,7 @@ class LocalRunner:
         """Start the job and return its handle at once: on a thread of its own, or — with
         ``driven``, at parallelism 1 — advanced by the client as it reads results."""
         handle = JobHandle(graph.name)
+        handle.checkpointing = settings.checkpointing
         parallel = any(v.parallelism > 1 for v in graph.vertices)
         if parallel:
             from volley.runners.processes import ProcessAttempt as Attempt
@@ -148,6 +149,8 @@ class _Job:
             first_id = max(first_id, storage.latest_complete() + 1)
         coordinator = CheckpointCoordinator(self.graph, storage, settings.checkpoints_retained,
                                             first_id) if storage is not None else None
+        if coordinator is not None:
+            handle.completed_checkpoints = coordinator.completed  # the same list, kept current
         while True:
             self.attempt = self.attempt_class(self.graph, settings, self.config,
                                               self.job_parameters, handle, coordinator, restore)
@@ -177,7 +180,6 @@ class _Job:
                 continue
             finally:
                 if coordinator is not None:
-                    handle.completed_checkpoints = list(coordinator.completed)
                     handle.metrics["checkpoints"] = list(coordinator.stats)
             handle.finish(JobStatus.FINISHED)
             return
@@ -262,7 +264,10 @@ class ThreadAttempt:
                 running.append((task, reader))
                 yield
             sources = running
-            if next_checkpoint is not None and sources and time.monotonic() >= next_checkpoint:
+            requested = self.handle.checkpoint_requested.is_set()
+            if next_checkpoint is not None and sources and (
+                    requested or time.monotonic() >= next_checkpoint):
+                self.handle.checkpoint_requested.clear()
                 self.checkpoint([task for task, _ in sources])
                 next_checkpoint = time.monotonic() + interval / 1000
 

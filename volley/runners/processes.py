@@ -521,7 +521,7 @@ class ProcessAttempt:
         while len(closed) < len(self.processes):
             if self._cancelled or self.handle.cancel_requested.is_set():
                 raise JobCancelledError(f"job {graph.name!r} was cancelled")
-            timeout = 0.2
+            timeout = 0.02 if self.handle.checkpoint_requested.is_set() else 0.2
             if next_checkpoint is not None:
                 timeout = max(0.0, min(timeout, next_checkpoint - time.monotonic()))
             ready = mpc.wait(list(conn_task) + list(sentinels), timeout)
@@ -572,9 +572,11 @@ class ProcessAttempt:
                             self._send(t, ("shutdown",))
                 elif kind == "closed":
                     closed.add(task)
-            if (next_checkpoint is not None and time.monotonic() >= next_checkpoint
-                    and coordinator is not None and not coordinator.in_flight
+            due = next_checkpoint is not None and (
+                time.monotonic() >= next_checkpoint or self.handle.checkpoint_requested.is_set())
+            if (due and coordinator is not None and not coordinator.in_flight
                     and final_id is None and len(finished) < len(self.processes)):
+                self.handle.checkpoint_requested.clear()
                 checkpoint_id = coordinator.begin()
                 for t in self.controls:
                     running_source = t in sources and t not in finished
