@@ -33,9 +33,12 @@ TableSpecOf = Callable[[n.Scan], TableSpec]
 class PhysicalPlanner:
     def __init__(self, streaming: bool, table_spec_of: TableSpecOf, parallelism: int = 1,
                  max_parallelism: int = DEFAULT_MAX_PARALLELISM,
-                 batch_rows: int = 1 << 20) -> None:
+                 batch_rows: int = 1 << 20,
+                 splits_of: Callable[[TableSpec, int], int] | None = None) -> None:
         self.streaming = streaming
         self.table_spec_of = table_spec_of
+        #: how many splits a table's source has (a source runs no more subtasks than that)
+        self.splits_of = splits_of
         self.parallelism = parallelism
         self.max_parallelism = max_parallelism
         # In-memory tables (VALUES, from_pandas, from_arrow) are already in memory, so they are
@@ -168,11 +171,9 @@ class PhysicalPlanner:
     def _splits(self, table: TableSpec) -> int | None:
         """How many subtasks can read the table: no more than it has splits (one file cannot
         be read by two), so the operators after it get its rows rebalanced instead."""
-        if self.parallelism == 1:
+        if self.parallelism == 1 or self.splits_of is None:
             return None
-        from volley.connectors import create_source
-
-        return max(1, len(create_source(table).splits(self.parallelism)))
+        return max(1, self.splits_of(table, self.parallelism))
 
     def _aggregate(self, node: n.Aggregate) -> PlanOp:
         params = {"group_keys": node.group_keys, "aggs": node.aggs}

@@ -365,7 +365,7 @@ class TableEnvironment:
 
     def _planner(self, settings: JobSettings) -> PhysicalPlanner:
         return PhysicalPlanner(self._streaming, self._table_spec_of, settings.parallelism,
-                               settings.max_parallelism)
+                               settings.max_parallelism, splits_of=_split_count)
 
     def _table_spec_of(self, scan: n.Scan) -> TableSpec:
         return self._spec(scan.table_name, scan.catalog_table)
@@ -471,6 +471,12 @@ class TableEnvironment:
                 )
             exprs.append(Cast(ref, tt.with_nullability(st.nullable)))
         return n.Project(plan, tuple(exprs), tuple(target.names))
+
+
+def _split_count(table: TableSpec, parallelism: int) -> int:
+    from volley.connectors import create_source
+
+    return len(create_source(table).splits(parallelism))
 
 
 def _split_map(text: str) -> list[str]:
