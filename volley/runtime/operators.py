@@ -151,29 +151,28 @@ class AggregateOp(BufferingOperator):
 
 
 class StreamAggregateOp(Operator):
-    """Streaming group aggregation over an insert-only input, emitting a changelog.
-
-    State is one Arrow table: the group keys and the accumulators of every group. Each batch is
-    pre-aggregated, merged into the state with one hash aggregate, and for every group it touched
-    the operator emits ``+I`` (new group) or ``-U``/``+U`` (old and new result).
-    """
+    """Streaming group aggregation over an insert-only input, emitting a changelog: a
+    ``GroupAggregation`` (see ``stream_aggregate``), its KeyedTables snapshotted by name."""
 
     name = "GroupAggregate"
 
     def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
                  aggs: tuple[AggCall, ...], out: pa.Schema) -> None:
-        from volley.runtime.stream_aggregate import GroupAggregateState
+        from volley.runtime.stream_aggregate import GroupAggregation
 
-        self._state = GroupAggregateState(in_schema, group_keys, aggs, out)
+        self._state = GroupAggregation(in_schema, group_keys, aggs, out, retracting=False)
 
     def process(self, batch: pa.RecordBatch, port: int = 0) -> Batches:
-        return self._state.update(batch)
+        result = self._state.update(batch, None)
+        return [] if result is None else [result]
 
     def snapshot(self) -> dict[str, Any]:
-        return self._state.snapshot()
+        return {name: table.snapshot() for name, table in self._state.states().items()}
 
     def restore(self, state: dict[str, Any]) -> None:
-        self._state.restore(state)
+        for name, table in self._state.states().items():
+            table.restore([state[name]], None)
+        self._state.restored()
 
 
 class JoinOp(Operator):
