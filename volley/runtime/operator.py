@@ -177,5 +177,3 @@ def emit_table(out: Output, table: pa.Table, max_rows: int | None = None) -> Non
         if batch.num_rows:
             out.emit(batch)
 
-
-Batches = list[pa.RecordBatch]  # TODO(core): drop with the old stream_aggregate module

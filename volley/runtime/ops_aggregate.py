@@ -72,10 +72,7 @@ class GroupAggregateOp(Operator):
     name = "GroupAggregate"
 
     def open(self, ctx: OperatorContext, out: Output) -> None:
-        try:
-            from volley.runtime.stream_aggregate import GroupAggregation
-        except ImportError:  # TODO(core): until the keyed-state aggregation lands
-            GroupAggregation = _OldGroupAggregation  # noqa: N806
+        from volley.runtime.stream_aggregate import GroupAggregation
 
         super().open(ctx, out)
         in_schema = self.spec.input_schemas[0]
@@ -101,19 +98,3 @@ class GroupAggregateOp(Operator):
         if result is not None and result.num_rows:
             self.out.emit(result)
 
-
-class _OldGroupAggregation:
-    def __init__(self, in_schema, keys, aggs, out, retracting, max_parallelism) -> None:
-        from volley.runtime.stream_aggregate import GroupAggregateState
-
-        self._state = GroupAggregateState(in_schema, keys, aggs, out)
-
-    def states(self) -> dict:
-        return {}
-
-    def restored(self) -> None:
-        pass
-
-    def update(self, batch, kinds):
-        out = self._state.update(batch)
-        return out[0] if out else None
