@@ -49,6 +49,7 @@ class JobHandle:
         self.metrics: dict[str, Any] = {}
         self.completed_checkpoints: list[int] = []
         self.checkpoint_requested = threading.Event()
+        self._released: dict[str, int] = {}  # collect subtask -> last checkpoint published
         self.checkpointing = False
         self._driver: Iterator[None] | None = None
         self._pulled: deque[pa.RecordBatch] = deque()
@@ -83,6 +84,17 @@ class JobHandle:
             except queue.Full:
                 continue
         raise JobCancelledError(f"job {self.name!r} was cancelled")
+
+    def publish_checkpoint(self, source: str, checkpoint_id: int,
+                           batches: list[pa.RecordBatch]) -> None:
+        """The rows collect subtask ``source`` held for checkpoint ``checkpoint_id``, unless
+        they were published already (a subtask restored from that checkpoint offers them
+        again)."""
+        if checkpoint_id <= self._released.get(source, 0):
+            return
+        for batch in batches:
+            self.publish(batch)
+        self._released[source] = checkpoint_id
 
     def finish(self, status: JobStatus, error: BaseException | None = None) -> None:
         self._status, self._error = status, error

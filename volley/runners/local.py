@@ -195,7 +195,7 @@ class ThreadAttempt:
         self.graph, self.settings, self.handle = graph, settings, handle
         self.coordinator, self.restore = coordinator, restore
         self._cancelled = threading.Event()
-        results = ResultChannel(handle.publish)
+        results = ResultChannel(handle.publish, handle.publish_checkpoint)
         writers = {v.id: DirectWriter() for v in graph.vertices}
         self.tasks: dict[int, Task] = {}
         for vertex in graph.vertices:

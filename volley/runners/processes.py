@@ -226,6 +226,11 @@ class RemoteResults:
     def put(self, batch: pa.RecordBatch) -> None:
         self._control.send_bytes(encode_batch(batch))
 
+    def put_checkpoint(self, source: str, checkpoint_id: int,
+                       batches: list[pa.RecordBatch]) -> None:
+        self._control.send(("results", source, checkpoint_id,
+                            [encode_batch(b) for b in batches]))
+
 
 @dataclass
 class WorkerPlan:
@@ -570,6 +575,9 @@ class ProcessAttempt:
                         for t in self.controls:
                             self._send(t, ("complete", FINAL_WITHOUT_CHECKPOINTING))
                             self._send(t, ("shutdown",))
+                elif kind == "results":
+                    self.handle.publish_checkpoint(event[1], event[2],
+                                                   [decode_batch(b) for b in event[3]])
                 elif kind == "closed":
                     closed.add(task)
             due = next_checkpoint is not None and (

@@ -105,10 +105,19 @@ class SinkOp(Operator):
 
 class ResultChannel:
     """Where collect sinks put published result batches, for the job's handle to hand out.
-    The runner that owns the job decides what ``put`` does (a list, a pipe to the client)."""
+    The runner that owns the job decides what ``put`` does (a list, a pipe to the client).
 
-    def __init__(self, put: Callable[[pa.RecordBatch], None]) -> None:
+    ``put_checkpoint(source, checkpoint_id, batches)`` publishes the rows one collect subtask
+    (``source``) held for a checkpoint; the client drops a checkpoint's rows it has already
+    shown (a subtask restored from that checkpoint offers them again, not knowing whether they
+    got out before the failure)."""
+
+    def __init__(self, put: Callable[[pa.RecordBatch], None],
+                 put_checkpoint: Callable[[str, int, list[pa.RecordBatch]], None] | None = None
+                 ) -> None:
         self.put = put
+        self.put_checkpoint = put_checkpoint or (
+            lambda source, checkpoint_id, batches: [put(b) for b in batches] and None)
 
 
 @operator_kind("collect")
@@ -127,12 +136,16 @@ class CollectOp(Operator):
         self._exactly_once = ctx.checkpointing
         self._buffer: list[pa.RecordBatch] = []
         self._pending: dict[int, list[pa.RecordBatch]] = {}
+        self._source = f"{self.spec.uid}/{ctx.subtask_index}"
+        self._schema = self.spec.output_schema
         self._state = ctx.register_state("pending-results", OperatorState())
         restored = self._state.get()
         if ctx.restoring and restored.num_rows:
-            for batch in restored.drop_columns(["__checkpoint_id"]).to_batches():
-                self._channel.put(batch)
-        self._schema = self.spec.output_schema
+            ids = restored.column("__checkpoint_id").to_numpy()
+            rows = restored.drop_columns(["__checkpoint_id"])
+            for cid in sorted(set(ids.tolist())):
+                part = rows.filter(pa.array(ids == cid)).cast(self._schema)
+                self._channel.put_checkpoint(self._source, int(cid), part.to_batches())
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if not batch.num_rows:
@@ -155,8 +168,7 @@ class CollectOp(Operator):
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
         for cid in sorted(self._pending):
             if cid <= checkpoint_id:
-                for batch in self._pending.pop(cid):
-                    self._channel.put(batch)
+                self._channel.put_checkpoint(self._source, cid, self._pending.pop(cid))
 
 
 def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
