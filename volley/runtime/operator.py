@@ -124,6 +124,7 @@ class BufferingOperator(Operator):
 
         super().open(ctx, out)
         self._buffers: list[list[pa.RecordBatch]] = [[] for _ in self.spec.input_schemas]
+        self._checkpointed = ctx.checkpointing  # else no snapshot is ever written: skip them
         self._buffered = ctx.register_state("buffered-input", OperatorState())
         restored = self._buffered.get()
         if restored.num_rows:
@@ -137,7 +138,8 @@ class BufferingOperator(Operator):
                         .cast(schema).to_batches()
 
     def prepare_snapshot(self, checkpoint_id: int) -> None:
-        self._buffered.set(buffered_table(self._buffers, self.spec.input_schemas))
+        if self._checkpointed:
+            self._buffered.set(buffered_table(self._buffers, self.spec.input_schemas))
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if batch.num_rows:

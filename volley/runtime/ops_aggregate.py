@@ -43,7 +43,7 @@ class AggregateOp(BufferingOperator):
     def prepare_snapshot(self, checkpoint_id: int) -> None:
         if self._incremental is None:
             super().prepare_snapshot(checkpoint_id)
-        else:
+        elif self._checkpointed:
             self._accumulators.set(self._incremental.snapshot())
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:

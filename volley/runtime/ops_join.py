@@ -55,6 +55,7 @@ class HashJoinOp(Operator):
         self._build: BuildSide | None = None
         if self.params["residual"] is not None:
             open_functions(ctx, [self.params["residual"]])
+        self._checkpointed = ctx.checkpointing  # else no snapshot is ever written: skip them
         self._state = ctx.register_state("buffered-input", OperatorState())
         restored = self._state.get()
         if restored.num_rows:
@@ -63,6 +64,8 @@ class HashJoinOp(Operator):
     def prepare_snapshot(self, checkpoint_id: int) -> None:
         """Probe rows still waiting (port 0), and the build rows (port 1) with whether the
         build input has ended."""
+        if not self._checkpointed:
+            return
         build = self._build_batches if self._build is None else \
             self._build.table.to_batches()
         table = buffered_table([self._waiting, build], self.spec.input_schemas)
