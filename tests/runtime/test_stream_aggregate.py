@@ -27,7 +27,7 @@ from volley.plan.types import BigIntType, DoubleType, from_arrow
 from volley.runtime.aggregate import aggregate_table
 from volley.runtime.stream_aggregate import GroupAggregation, _Members
 from volley.sql.binder_query import agg_result_type
-from volley.state.key_groups import key_group_range, key_groups, subtask_of_key_groups
+from volley.state.key_hashing import key_group_range, key_groups, subtask_of_key_groups
 
 NAN = math.nan
 SCHEMA = pa.schema([

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volley.state.key_groups import hash_columns
+from volley.state.key_hashing import hash_columns
 from volley.state.key_index import KeyIndex
 
 INTS = st.one_of(st.none(), st.integers(-20, 20), st.integers(-(2**62), 2**62))

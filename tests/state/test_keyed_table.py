@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volley.state.key_groups import KeyGroupRange, key_group_range, key_groups
+from volley.state.key_hashing import KeyGroupRange, key_group_range, key_groups
 from volley.state.keyed_table import KEY_GROUP_COLUMN, KeyedTable, ValueColumn
 
 VALUES = [

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volley.state.key_groups import key_group_range, key_groups
+from volley.state.key_hashing import key_group_range, key_groups
 from volley.state.timers import TimerService
 
 KEYS = st.one_of(st.none(), st.sampled_from(["a", "b", "c", ""]))

@@ -23,45 +23,75 @@ DEFAULT_MAX_PARALLELISM = 128
 # -- partitioning ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Forward:
+class _Partitioning:
+    """Value semantics for the partitionings (plain classes: a job starts without building
+    dataclasses it rarely compares)."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple:
+        return ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._key() == self._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self._key() or '()'}"
+
+
+class Forward(_Partitioning):
     """Subtask i sends to subtask i of the next vertex (same parallelism): a chainable edge."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return "FORWARD"
 
 
-@dataclass(frozen=True)
-class Hash:
+class Hash(_Partitioning):
     """Rows go to the subtask owning their key group, from a stable hash of ``keys`` (cast to
     ``types`` first when given: the two inputs of a join hash their keys as one type)."""
 
-    keys: tuple[int, ...]
-    types: tuple[pa.DataType, ...] = ()
+    __slots__ = ("keys", "types")
+
+    def __init__(self, keys: tuple[int, ...], types: tuple[pa.DataType, ...] = ()) -> None:
+        self.keys, self.types = tuple(keys), tuple(types)
+
+    def _key(self) -> tuple:
+        return (self.keys, self.types)
+
+    def __reduce__(self) -> tuple:
+        return (Hash, (self.keys, self.types))
 
     def __str__(self) -> str:
         return f"HASH[{', '.join(f'${k}' for k in self.keys)}]"
 
 
-@dataclass(frozen=True)
-class Broadcast:
+class Broadcast(_Partitioning):
     """Every subtask of the next vertex receives every row."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return "BROADCAST"
 
 
-@dataclass(frozen=True)
-class Rebalance:
+class Rebalance(_Partitioning):
     """Batches go round-robin to the next vertex's subtasks (parallelism changes)."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return "REBALANCE"
 
 
-@dataclass(frozen=True)
-class Single:
+class Single(_Partitioning):
     """Every row goes to subtask 0 of the next vertex (a global sort, limit or aggregate)."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return "SINGLE"

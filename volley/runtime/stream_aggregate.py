@@ -43,7 +43,7 @@ from volley.common.changelog import DELETE, INSERT, ROW_KIND_COLUMN, UPDATE_AFTE
 from volley.errors import UnsupportedFeatureError
 from volley.plan.calls import AggCall
 from volley.state.growable import ensure_capacity
-from volley.state.key_groups import DEFAULT_MAX_PARALLELISM
+from volley.state.key_hashing import DEFAULT_MAX_PARALLELISM
 from volley.state.keyed_table import KeyedTable, ValueColumn
 
 _MAX = np.iinfo(np.int64).max

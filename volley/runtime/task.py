@@ -80,20 +80,24 @@ class TaskContext:
     """What an operator's ``open`` gets: task info, state registration, functions."""
 
     def __init__(self, task: Task, spec_uid: str) -> None:
-        from volley.state import key_group_range
-
         info = task.info
         self._task, self._uid = task, spec_uid
         self.subtask_index = info.subtask
         self.parallelism = info.parallelism
         self.max_parallelism = info.max_parallelism
-        self.key_groups = key_group_range(info.subtask, info.parallelism, info.max_parallelism)
         self.job_parameters = info.job_parameters
         self.config = info.config
         self.checkpointing = info.checkpointing
         self.restoring = info.restore is not None
         self.result_channel = info.result_channel
         self.timers: Any = None
+
+    @property
+    def key_groups(self) -> Any:
+        """The key groups this subtask owns (a ``volley.state.KeyGroupRange``)."""
+        from volley.state import key_group_range
+
+        return key_group_range(self.subtask_index, self.parallelism, self.max_parallelism)
 
     def register_state(self, name: str, state: Any) -> Any:
         """Declare ``state`` (anything with ``snapshot() -> pa.Table``); when the task restores a

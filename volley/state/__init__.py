@@ -13,20 +13,15 @@ runners use it, never the other way round.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-# Imported now, not on first use: the function ``key_groups`` shares its name with its module,
-# which the import system would otherwise leave bound here in its place.
-from volley.state.key_groups import (
-    DEFAULT_MAX_PARALLELISM,
-    KeyGroupRange,
-    hash_columns,
-    key_group_range,
-    key_groups,
-    subtask_of_key_groups,
-)
-
 #: public name -> the module defining it; each module is imported at the first read of one of
-#: its names (checkpoint storage brings pyarrow.fs, ~7 ms, which a job without checkpoints skips)
+#: its names: a stateless job loads none of them, a job without checkpoints no pyarrow.fs
 _EXPORTS = {
+    "DEFAULT_MAX_PARALLELISM": "key_hashing",
+    "KeyGroupRange": "key_hashing",
+    "hash_columns": "key_hashing",
+    "key_group_range": "key_hashing",
+    "key_groups": "key_hashing",
+    "subtask_of_key_groups": "key_hashing",
     "CheckpointError": "checkpoint_storage",
     "CheckpointStorage": "checkpoint_storage",
     "StateFile": "checkpoint_storage",
@@ -76,6 +71,14 @@ if TYPE_CHECKING:
         CheckpointStorage,
         StateFile,
         resolve_restore_path,
+    )
+    from volley.state.key_hashing import (
+        DEFAULT_MAX_PARALLELISM,
+        KeyGroupRange,
+        hash_columns,
+        key_group_range,
+        key_groups,
+        subtask_of_key_groups,
     )
     from volley.state.key_index import KeyIndex
     from volley.state.keyed_table import KEY_GROUP_COLUMN, KeyedTable, ValueColumn

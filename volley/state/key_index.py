@@ -34,7 +34,7 @@ import pyarrow as pa
 from volley.state.direct_slots import DIRECT_RANGE_LIMIT, DirectSlots
 from volley.state.growable import ensure_capacity
 from volley.state.key_encoding import Bytes, Words, encode_column, is_bytes_type, value_type
-from volley.state.key_groups import combine, hash_encoded
+from volley.state.key_hashing import combine, hash_encoded
 from volley.state.key_store import WordStore, make_store
 
 ABSENT = -1

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from volley.state.growable import ensure_capacity
-from volley.state.key_groups import (
+from volley.state.key_hashing import (
     DEFAULT_MAX_PARALLELISM,
     KeyGroupRange,
     hash_columns,

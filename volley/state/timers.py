@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.state.key_groups import DEFAULT_MAX_PARALLELISM, KeyGroupRange
+from volley.state.key_hashing import DEFAULT_MAX_PARALLELISM, KeyGroupRange
 from volley.state.keyed_table import KeyedTable, key_column_name
 
 DOMAINS = ("event", "processing")

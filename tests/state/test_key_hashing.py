@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volley.state.key_groups import (
+from volley.state.key_hashing import (
     DEFAULT_MAX_PARALLELISM,
     NULL_HASH,
     KeyGroupRange,
@@ -99,7 +99,7 @@ def test_matches_the_written_spec(ints, texts):
 def test_same_hash_in_a_fresh_process_with_another_hash_seed():
     script = (
         "import pyarrow as pa\n"
-        "from volley.state.key_groups import hash_columns\n"
+        "from volley.state.key_hashing import hash_columns\n"
         "cols = [pa.array(['x', 'héllo', None, '']), pa.array([1, None, -7, 2**40])]\n"
         "print(','.join(str(int(h)) for h in hash_columns(cols)))\n")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
