@@ -12,8 +12,6 @@ from __future__ import annotations
 import pyarrow as pa
 
 from volley.plan.calls import can_accumulate
-from volley.runtime.aggregate import aggregate_table
-from volley.runtime.incremental_aggregate import IncrementalAggregate
 from volley.runtime.operator import BufferingOperator, Operator, OperatorContext, Output
 from volley.runtime.ops_basic import row_kind_index
 from volley.runtime.registry import operator_kind
@@ -27,6 +25,8 @@ class AggregateOp(BufferingOperator):
     name = "HashAggregate"
 
     def open(self, ctx: OperatorContext, out: Output) -> None:
+        from volley.runtime.incremental_aggregate import IncrementalAggregate
+
         super().open(ctx, out)
         in_schema = self.spec.input_schemas[0]
         keys, aggs = self.params["group_keys"], self.params["aggs"]
@@ -57,6 +57,8 @@ class AggregateOp(BufferingOperator):
             result = self._incremental.result()
             self._incremental = None
         else:
+            from volley.runtime.aggregate import aggregate_table
+
             result = aggregate_table(self.table(), self.params["group_keys"], self.params["aggs"],
                                      self.spec.output_schema)
             self.release()

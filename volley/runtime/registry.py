@@ -1,8 +1,8 @@
 """The operator registry: from an ``OperatorSpec``'s kind to the factory that builds it.
 
-Operator modules register their kinds with ``@operator_kind("...")``; the modules that define the
-built-in kinds are imported on the first lookup, so importing the registry stays cheap and a
-worker process that receives a pickled job graph can build any operator in it.
+Operator modules register their kinds with ``@operator_kind("...")``; the module that defines a
+built-in kind is imported when a job first uses the kind, so a job loads only its operators'
+modules, and a worker process that receives a pickled job graph can build any operator in it.
 """
 
 from __future__ import annotations
@@ -20,15 +20,23 @@ F = TypeVar("F", bound=type)
 
 _FACTORIES: dict[str, Factory] = {}
 
-#: the modules defining the built-in operator kinds
-_BUILTIN_MODULES = (
-    "volley.runtime.ops_basic",
-    "volley.runtime.ops_aggregate",
-    "volley.runtime.ops_join",
-    "volley.runtime.ops_blocking",
-    "volley.runtime.ops_sinks",
-)
-_loaded = False
+#: the module defining each built-in kind: a job imports the modules of the kinds it uses
+_BUILTIN_KINDS = {
+    "calc": "volley.runtime.ops_basic",
+    "filter": "volley.runtime.ops_basic",
+    "union": "volley.runtime.ops_basic",
+    "limit": "volley.runtime.ops_basic",
+    "aggregate": "volley.runtime.ops_aggregate",
+    "group_aggregate": "volley.runtime.ops_aggregate",
+    "hash_join": "volley.runtime.ops_join",
+    "stream_join": "volley.runtime.ops_join",
+    "sort": "volley.runtime.ops_blocking",
+    "set_op": "volley.runtime.ops_blocking",
+    "rank": "volley.runtime.ops_blocking",
+    "over_aggregate": "volley.runtime.ops_blocking",
+    "sink": "volley.runtime.ops_sinks",
+    "collect": "volley.runtime.ops_sinks",
+}
 
 
 def operator_kind(kind: str) -> Callable[[F], F]:
@@ -41,17 +49,10 @@ def operator_kind(kind: str) -> Callable[[F], F]:
     return register
 
 
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        for module in _BUILTIN_MODULES:
-            importlib.import_module(module)
-        _loaded = True
-
-
 def build_operator(spec: OperatorSpec) -> Operator:
     """A fresh operator for ``spec`` (not opened)."""
-    _load_builtins()
+    if spec.kind not in _FACTORIES and spec.kind in _BUILTIN_KINDS:
+        importlib.import_module(_BUILTIN_KINDS[spec.kind])
     try:
         factory = _FACTORIES[spec.kind]
     except KeyError:
@@ -61,5 +62,6 @@ def build_operator(spec: OperatorSpec) -> Operator:
 
 
 def registered_kinds() -> list[str]:
-    _load_builtins()
+    for module in set(_BUILTIN_KINDS.values()):
+        importlib.import_module(module)
     return sorted(_FACTORIES)

@@ -102,7 +102,7 @@ class TaskContext:
     def register_state(self, name: str, state: Any) -> Any:
         """Declare ``state`` (anything with ``snapshot() -> pa.Table``); when the task restores a
         checkpoint, it is filled from it here."""
-        self._task.register_state(self._uid, name, state, self.key_groups)
+        self._task.register_state(self._uid, name, state, lambda: self.key_groups)
         return state
 
     def timer_service(self, key_types: list[pa.DataType]) -> Any:
@@ -178,14 +178,15 @@ class Task:
         if self.vertex.source is not None:
             self.reader = SourceReader(self.vertex.source, self.info.subtask,
                                        self.info.parallelism)
-            self.register_state(self.vertex.source.uid, "positions", self.reader, None)
+            self.register_state(self.vertex.source.uid, "positions", self.reader, lambda: None)
         self._contexts = [TaskContext(self, spec.uid) for spec in self.vertex.chain]
         # tail first, so an operator that emits in open() finds its successor ready
         for index in reversed(range(len(self.operators))):
             self.operators[index].open(self._contexts[index], self._links[index])
         self.opened = True
 
-    def register_state(self, uid: str, name: str, state: Any, key_groups: Any) -> None:
+    def register_state(self, uid: str, name: str, state: Any,
+                       key_groups: Callable[[], Any]) -> None:
         from volley.state import OperatorState
 
         if isinstance(state, OperatorState):  # its snapshot says which subtask wrote it
@@ -200,7 +201,7 @@ class Task:
         if isinstance(state, OperatorState):
             state.restore(tables, self.info.subtask, self.info.parallelism)
         else:
-            state.restore(tables, key_groups)
+            state.restore(tables, key_groups())
 
     def open_function(self, function: Any) -> None:
         if id(function) not in self._functions:
