@@ -33,6 +33,14 @@ class _InFlight:
     acked: set[tuple[int, int]] = field(default_factory=set)
 
 
+def write_state_file(storage: Any, checkpoint_id: int, uid: str, name: str, subtask: int,
+                     table: pa.Table) -> dict:
+    """Write one subtask's table of one declared state; return its entry in the manifest."""
+    written = storage.write_table(checkpoint_id, f"{uid}/{name}-{subtask}.arrow", table)
+    return {"uid": uid, "name": name, "subtask": subtask, "path": written.path,
+            "bytes": written.bytes, "rows": written.rows}
+
+
 class CheckpointCoordinator:
     """Checkpoints of one job into ``storage`` (a ``volley.state.CheckpointStorage``)."""
 
@@ -57,9 +65,7 @@ class CheckpointCoordinator:
 
     def write_state(self, checkpoint_id: int, uid: str, name: str, subtask: int,
                     table: pa.Table) -> dict:
-        written = self.storage.write_table(checkpoint_id, f"{uid}/{name}-{subtask}.arrow", table)
-        return {"uid": uid, "name": name, "subtask": subtask, "path": written.path,
-                "bytes": written.bytes, "rows": written.rows}
+        return write_state_file(self.storage, checkpoint_id, uid, name, subtask, table)
 
     def acknowledge(self, checkpoint_id: int, vertex_id: int, subtask: int,
                     states: list[dict]) -> bool:

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from volley.errors import CheckpointError, JobCancelledError
 from volley.physical.job_graph import JobGraph
+from volley.runners.attempt import JobRun
 from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore
 from volley.runners.job import JobHandle, JobStatus
 from volley.runners.prefetch import InlineSource, SourcePrefetcher
@@ -152,8 +153,9 @@ class _Job:
         if coordinator is not None:
             handle.completed_checkpoints = coordinator.completed  # the same list, kept current
         while True:
-            self.attempt = self.attempt_class(self.graph, settings, self.config,
-                                              self.job_parameters, handle, coordinator, restore)
+            run = JobRun(self.graph, settings, self.config, self.job_parameters, handle,
+                         coordinator)
+            self.attempt = self.attempt_class(run, restore)
             try:
                 yield from self.attempt.steps()
             except JobCancelledError as error:
@@ -188,12 +190,11 @@ class _Job:
 class ThreadAttempt:
     """One attempt of a parallelism-1 job on the job thread (see the module docstring)."""
 
-    def __init__(self, graph: JobGraph, settings: JobSettings, config: dict[str, str],
-                 job_parameters: dict[str, str], handle: JobHandle,
-                 coordinator: CheckpointCoordinator | None,
-                 restore: CheckpointRestore | None) -> None:
+    def __init__(self, run: JobRun, restore: CheckpointRestore | None) -> None:
+        graph, settings, handle = run.graph, run.settings, run.handle
         self.graph, self.settings, self.handle = graph, settings, handle
-        self.coordinator, self.restore = coordinator, restore
+        self.coordinator, self.restore = run.coordinator, restore
+        config, job_parameters, coordinator = run.config, run.job_parameters, run.coordinator
         self._cancelled = threading.Event()
         results = ResultChannel(handle.publish, handle.publish_checkpoint)
         writers = {v.id: DirectWriter() for v in graph.vertices}

@@ -36,9 +36,8 @@ import pyarrow as pa
 
 from volley.errors import JobCancelledError, JobExecutionError
 from volley.physical.job_graph import Broadcast, Edge, Forward, Hash, JobGraph, Rebalance, Single
-from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore
-from volley.runners.job import JobHandle
-from volley.runners.settings import JobSettings
+from volley.runners.attempt import JobRun
+from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore, write_state_file
 
 FINAL_WITHOUT_CHECKPOINTING = 2**62
 
@@ -210,9 +209,7 @@ class RemoteCheckpoints:
 
     def write_state(self, checkpoint_id: int, uid: str, name: str, subtask: int,
                     table: pa.Table) -> dict:
-        written = self._storage.write_table(checkpoint_id, f"{uid}/{name}-{subtask}.arrow", table)
-        return {"uid": uid, "name": name, "subtask": subtask, "path": written.path,
-                "bytes": written.bytes, "rows": written.rows}
+        return write_state_file(self._storage, checkpoint_id, uid, name, subtask, table)
 
     def acknowledge(self, checkpoint_id: int, vertex_id: int, subtask: int,
                     states: list[dict]) -> None:
@@ -416,13 +413,10 @@ def _targets(edge: Edge, up: int, downstream_parallelism: int) -> list[int]:
 class ProcessAttempt:
     """One attempt of a job with parallel subtasks (see the module docstring)."""
 
-    def __init__(self, graph: JobGraph, settings: JobSettings, config: dict[str, str],
-                 job_parameters: dict[str, str], handle: JobHandle,
-                 coordinator: CheckpointCoordinator | None,
-                 restore: CheckpointRestore | None) -> None:
-        self.graph, self.settings, self.config = graph, settings, config
-        self.job_parameters, self.handle = job_parameters, handle
-        self.coordinator, self.restore = coordinator, restore
+    def __init__(self, run: JobRun, restore: CheckpointRestore | None) -> None:
+        self.graph, self.settings, self.config = run.graph, run.settings, run.config
+        self.job_parameters, self.handle = run.job_parameters, run.handle
+        self.coordinator, self.restore = run.coordinator, restore
         self.processes: dict[tuple[int, int], Any] = {}
         self.controls: dict[tuple[int, int], mpc.Connection] = {}
         self._cancelled = False
