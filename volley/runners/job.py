@@ -132,7 +132,12 @@ class JobHandle:
         if self._driver is not None:
             while not self._done.is_set() and self._advance():
                 self._pulled.clear()  # nobody asked for them: wait() only waits
-        if not self._done.wait(timeout):
+        try:
+            finished = self._done.wait(timeout)
+        except KeyboardInterrupt:  # Ctrl-C while waiting stops the job too
+            self.cancel()
+            raise
+        if not finished:
             raise TimeoutError(f"job {self.name!r} did not finish within {timeout} s")
         if self._error is not None:
             raise self._error
