@@ -10,6 +10,7 @@ schema; an updating input (one with a row-kind column) is a consistent changelog
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
 from collections import Counter
@@ -34,6 +35,7 @@ SOURCE = pa.table({"k": pa.array([1], pa.int64()), "v": pa.array([1], pa.int64()
 # (mode, query): between them every operator kind appears
 QUERIES = [
     ("streaming", "SELECT k, v * 2 + 1 AS w, plus_one(v) AS p, UPPER(s) AS u FROM t WHERE v > 2"),
+    ("streaming", "SELECT k, ts FROM w"),
     ("streaming", "SELECT k, v FROM t UNION ALL SELECT k, v FROM u"),
     ("streaming", "SELECT * FROM t LIMIT 7 OFFSET 2"),
     ("streaming", "SELECT k, COUNT(*) AS c, SUM(v) AS sv, AVG(v) AS av, MIN(v) AS mi, MAX(v) AS ma,"
@@ -67,6 +69,9 @@ def _specs() -> list[tuple[str, OperatorSpec]]:
         t_env.create_temporary_view("t", t_env.from_arrow(SOURCE))
         t_env.create_temporary_view("u", t_env.from_arrow(SOURCE))
         t_env.create_temporary_system_function("plus_one", plus_one)
+        t_env.execute_sql("CREATE TABLE w (k BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS "
+                          "ts - INTERVAL '1' SECOND) WITH ('connector' = 'filesystem', "
+                          "'path' = '/nonexistent', 'format' = 'csv')")
         planner = t_env._planner(t_env._job_settings())
         planner.add_collect(t_env._optimize(t_env.sql_query(sql)._plan))
         graph = planner.build(sql)
@@ -98,6 +103,8 @@ def _value(rng: random.Random, t: pa.DataType):
         return rng.choice(["a", "b", "c", ""])
     if pa.types.is_boolean(t):
         return rng.random() < 0.5
+    if pa.types.is_timestamp(t):
+        return datetime.datetime(2024, 1, 1) + datetime.timedelta(seconds=rng.randint(0, 60))
     raise AssertionError(f"no generator for {t}")
 
 
@@ -170,7 +177,7 @@ def _end(harness, results):
     harness.task.checkpoint(99, persist=False)
     harness.task.notify_checkpoint_complete(99)
     harness.close()
-    return harness.out.batches + results
+    return harness.out.batches + results, harness.out.watermarks
 
 
 def _interrupted(spec, inputs, cut, sink_dir=None):
@@ -182,11 +189,12 @@ def _interrupted(spec, inputs, cut, sink_dir=None):
         first.process(batch, port)
     restore = first.checkpoint(1)
     first.close()
-    emitted = list(first.out.batches)
+    emitted, watermarks = list(first.out.batches), list(first.out.watermarks)
     second = _harness(spec, results, sink_dir, restore=restore)
     for port, batch in inputs[cut:]:
         second.process(batch, port)
-    return emitted + _end(second, results)
+    batches, more_watermarks = _end(second, results)
+    return emitted + batches, watermarks + more_watermarks
 
 
 def _rows(batches) -> list[tuple]:
@@ -200,11 +208,13 @@ def _rows(batches) -> list[tuple]:
 def test_checkpoint_and_restore_continue_the_same_output(name, spec, seed, cuts, where):
     inputs = _inputs(spec, seed, cuts)
     cut = round(where * len(inputs))
-    expected = _rows(_run(spec, inputs))
-    got = _rows(_interrupted(spec, inputs, cut))
+    expected_batches, expected_watermarks = _run(spec, inputs)
+    got_batches, got_watermarks = _interrupted(spec, inputs, cut)
+    expected, got = _rows(expected_batches), _rows(got_batches)
     if spec.kind in UNORDERED_KINDS:
         got, expected = Counter(got), Counter(expected)
     assert got == expected
+    assert got_watermarks == expected_watermarks
 
 
 # -- the filesystem sink ---------------------------------------------------------------------------

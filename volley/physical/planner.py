@@ -121,6 +121,12 @@ class PhysicalPlanner:
             if fused is not None:
                 return fused
             return self._op("calc", node, {"exprs": node.exprs}, [node.input])
+        if isinstance(node, n.WatermarkAssigner):
+            if not self.streaming:  # a batch job has all its input: no event time to track
+                return self.plan(node.input)
+            return self._op("watermark_assigner", node, {"rowtime": node.rowtime,
+                                                         "watermark": node.watermark},
+                            [node.input])
         if isinstance(node, n.Filter):
             return self._op("filter", node, {"condition": node.condition}, [node.input])
         if isinstance(node, n.Aggregate):

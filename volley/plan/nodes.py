@@ -17,7 +17,14 @@ from volley.common.changelog import ChangelogMode
 from volley.errors import PlanError
 from volley.plan.calls import AggCall, SortKey
 from volley.plan.expressions import Expr, input_refs
-from volley.plan.types import BigIntType, DataType, RowField, RowType
+from volley.plan.types import (
+    BigIntType,
+    DataType,
+    LocalZonedTimestampType,
+    RowField,
+    RowType,
+    TimestampType,
+)
 
 __all__ = ["AggCall", "SortKey"]  # defined in plan.calls; most callers import them from here
 
@@ -50,6 +57,13 @@ class Node:
     @property
     def bounded(self) -> bool:
         return all(i.bounded for i in self.inputs)
+
+
+def materialized(f: RowField) -> RowField:
+    """The field with a time attribute's mark dropped (a plain TIMESTAMP)."""
+    if getattr(f.data_type, "time_attribute", None) is None:
+        return f
+    return RowField(f.name, f.data_type.materialized())  # type: ignore[attr-defined]
 
 
 def _schema(names: tuple[str, ...] | list[str], types: list[DataType]) -> RowType:
@@ -136,6 +150,42 @@ class Project(Node):
 
 
 @dataclass(frozen=True, eq=False)
+class WatermarkAssigner(Node):
+    """Event time: rows pass unchanged; after each batch the watermark becomes the largest value
+    of ``watermark`` (the declared expression, e.g. ``ts - INTERVAL '5' SECOND``) seen so far.
+    ``rowtime`` is the index of the time attribute column."""
+
+    input: Node
+    rowtime: int
+    watermark: Expr
+
+    def __post_init__(self) -> None:
+        column = self.input.schema.fields[self.rowtime]
+        if not isinstance(column.data_type, (TimestampType, LocalZonedTimestampType)):
+            raise PlanError(
+                f"a watermark can only be declared on a TIMESTAMP(3) or TIMESTAMP_LTZ(3) column; "
+                f"column {column.name!r} has type {column.data_type}"
+            )
+        if not isinstance(self.watermark.type, (TimestampType, LocalZonedTimestampType)):
+            raise PlanError(
+                f"the watermark of {column.name!r} must be a TIMESTAMP expression (e.g. "
+                f"`{column.name}` - INTERVAL '5' SECOND); got {self.watermark.type}"
+            )
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return (self.input,)
+
+    @cached_property
+    def schema(self) -> RowType:
+        return self.input.schema
+
+    def describe(self) -> str:
+        return (f"WatermarkAssigner(rowtime=[{self.input.schema.names[self.rowtime]}], "
+                f"watermark=[{self.watermark}])")
+
+
+@dataclass(frozen=True, eq=False)
 class Filter(Node):
     """Keeps the input rows for which ``condition`` is true (not false, not NULL)."""
 
@@ -175,7 +225,7 @@ class Aggregate(Node):
 
     @cached_property
     def schema(self) -> RowType:
-        keys = [self.input.schema.fields[k] for k in self.group_keys]
+        keys = [materialized(self.input.schema.fields[k]) for k in self.group_keys]
         return RowType(tuple(keys) + tuple(RowField(a.name, a.type) for a in self.aggs))
 
     def changelog_mode(self) -> ChangelogMode:
@@ -212,8 +262,10 @@ class Join(Node):
     def schema(self) -> RowType:
         if self.kind in ("semi", "anti", "null_aware_anti"):
             return self.left.schema
-        lf = self.left.schema.fields
-        rf = self.right.schema.fields
+        # a regular join's output is no longer in event-time order: time attributes become
+        # plain timestamps, as in Flink
+        lf = tuple(materialized(f) for f in self.left.schema.fields)
+        rf = tuple(materialized(f) for f in self.right.schema.fields)
         if self.kind in ("right", "full"):
             lf = tuple(RowField(f.name, f.data_type.as_nullable()) for f in lf)
         if self.kind in ("left", "full"):

@@ -252,12 +252,33 @@ class TimeType(DataType):
         return pa.time64(unit)
 
 
+class _TimeAttribute:
+    """A TIMESTAMP or TIMESTAMP_LTZ column may be a time attribute: ``rowtime`` (event time, a
+    watermark is declared on it) or ``proctime`` (the clock). The mark travels with the type
+    through projections, as in Flink, and is not part of type equality: a rowtime column is a
+    TIMESTAMP(3) like any other to every rule that compares types."""
+
+    time_attribute: str | None
+
+    def as_time_attribute(self, kind: str | None) -> DataType:
+        return replace(self, time_attribute=kind)  # type: ignore[type-var]
+
+    def materialized(self) -> DataType:
+        """The same type as a regular timestamp (an aggregate's group key, a join's output)."""
+        return self if self.time_attribute is None else self.as_time_attribute(None)
+
+    def __str__(self) -> str:
+        mark = f" *{self.time_attribute.upper()}*" if self.time_attribute else ""
+        return DataType.__str__(self) + mark  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, repr=False)
-class TimestampType(DataType):
+class TimestampType(_TimeAttribute, DataType):
     """TIMESTAMP(p), without time zone: an Arrow timestamp of the precision's unit (ms at
     least)."""
 
     precision: int = 6
+    time_attribute: str | None = field(default=None, compare=False, kw_only=True)
 
     def type_name(self) -> str:
         return f"TIMESTAMP({self.precision})"
@@ -268,10 +289,11 @@ class TimestampType(DataType):
 
 
 @dataclass(frozen=True, repr=False)
-class LocalZonedTimestampType(DataType):
+class LocalZonedTimestampType(_TimeAttribute, DataType):
     """TIMESTAMP_LTZ(p): an instant, held as an Arrow timestamp in UTC."""
 
     precision: int = 6
+    time_attribute: str | None = field(default=None, compare=False, kw_only=True)
 
     def type_name(self) -> str:
         return f"TIMESTAMP_LTZ({self.precision})"

@@ -26,6 +26,7 @@ _BUILTIN_KINDS = {
     "filter": "volley.runtime.ops_basic",
     "union": "volley.runtime.ops_basic",
     "limit": "volley.runtime.ops_basic",
+    "watermark_assigner": "volley.runtime.ops_time",
     "aggregate": "volley.runtime.ops_aggregate",
     "group_aggregate": "volley.runtime.ops_aggregate",
     "hash_join": "volley.runtime.ops_join",

@@ -263,12 +263,13 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
     pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
     agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
     # the scope after aggregation: group keys and aggregates are substitutions
-    out_cols = [ScopeColumn(f"$g{i}", e.type) for i, e in enumerate(group_exprs)] + [
+    key_types = agg_plan.schema.types  # group keys as the aggregate emits them (materialized)
+    out_cols = [ScopeColumn(f"$g{i}", key_types[i]) for i in range(len(group_exprs))] + [
         ScopeColumn(a.name, a.type) for a in aggs
     ]
     subs: list[tuple[exp.Expression, InputRef]] = []
-    for i, (g, e) in enumerate(zip(resolved_groups, group_exprs, strict=True)):
-        ref = InputRef(i, _group_name(g, i), e.type)
+    for i, g in enumerate(resolved_groups):
+        ref = InputRef(i, _group_name(g, i), key_types[i])
         subs.append((g, ref))
         if isinstance(g, exp.Column):
             subs.append((exp.column(g.name, quoted=True), ref))

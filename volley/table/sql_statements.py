@@ -10,7 +10,7 @@ from volley.plan.expressions import InputRef
 from volley.plan.types import BooleanType, VarCharType
 from volley.sql import statements as s
 from volley.table.table_result import ResultKind, TableResult
-from volley.table.table_schema import flink_sql, time_attribute_marker
+from volley.table.table_schema import flink_sql
 
 #: the environment a statement runs in (``table_environment.TableEnvironment``, which imports
 #: this module: named loosely here so that the import goes one way)
@@ -164,7 +164,6 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
         computed = [None] * len(names)
         watermark = None
         keys: tuple[str, ...] = ()
-        markers = [""] * len(names)
     else:
         names = [c.name for c in obj.columns]
         plan = t_env._scan(stmt.name)
@@ -173,10 +172,9 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
                     for c in obj.columns]
         watermark = obj.watermark
         keys = obj.primary_key
-        markers = [time_attribute_marker(obj, nm) for nm in names]
     columns = [
         names,
-        [str(t.as_nullable()) + marker for t, marker in zip(types, markers, strict=True)],
+        [str(t.as_nullable()) for t in types],  # a time attribute's type carries its marker
         [t.nullable for t in types],
         [f"PRI({', '.join(keys)})" if nm in keys else None for nm in names],
         [f"AS {c}" if c else None for c in computed],

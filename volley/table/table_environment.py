@@ -12,6 +12,7 @@ expression or SQL statement, and connectors and formats when a table uses them.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pyarrow as pa
@@ -27,7 +28,7 @@ from volley.optimizer import optimize
 from volley.physical.planner import PhysicalPlanner
 from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
-from volley.plan.expressions import Cast, InputRef
+from volley.plan.expressions import Call, Cast, Expr, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
 from volley.runners.local import LocalRunner
 from volley.runners.settings import JobSettings
@@ -153,20 +154,35 @@ class TableEnvironment:
         source = create_source(spec)
         scan: n.Node = n.Scan(name, table, physical, is_bounded=source.bounded)
         computed = [c for c in table.columns if not c.is_physical]
-        if computed:
-            scope = binder_expr.Scope.of(physical, functions=self._lookup_function)
-            exprs = []
-            names = []
-            for c in table.columns:
-                if c.is_physical:
-                    idx = physical.names.index(c.name)
-                    exprs.append(InputRef(idx, c.name, physical.types[idx]))
-                else:
-                    binder = binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}")
-                    exprs.append(binder.bind(c.expression))
-                names.append(c.name)
-            scan = n.Project(scan, tuple(exprs), tuple(names))
+        rowtime = table.watermark.column if table.watermark is not None else None
+        if not computed and rowtime is None:
+            return scan
+        scope = binder_expr.Scope.of(physical, functions=self._lookup_function)
+        exprs = []
+        names = []
+        for c in table.columns:
+            if c.is_physical:
+                idx = physical.names.index(c.name)
+                expr: Expr = InputRef(idx, c.name, physical.types[idx])
+            else:
+                binder = binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}")
+                expr = binder.bind(c.expression)
+            exprs.append(_as_time_attribute(expr, c.name, rowtime))
+            names.append(c.name)
+        scan = n.Project(scan, tuple(exprs), tuple(names))
+        if table.watermark is not None:
+            scan = self._watermarked(scan, table)
         return scan
+
+    def _watermarked(self, plan: n.Node, table: CatalogTable) -> n.Node:
+        """``plan`` with the table's declared watermark assigned on its rowtime column."""
+        watermark = table.watermark
+        assert watermark is not None
+        column = plan.schema.names.index(watermark.column)
+        scope = binder_expr.Scope.of(plan.schema, functions=self._lookup_function)
+        expr = binder_expr.ExprBinder(scope, context=f"watermark of {watermark.column!r}").bind(
+            watermark.expression)
+        return n.WatermarkAssigner(plan, column, expr)
 
     def _spec(self, name: str, table: CatalogTable) -> TableSpec:
         return TableSpec(name, table.physical_schema, dict(table.options), dict(table.options),
@@ -471,6 +487,19 @@ class TableEnvironment:
                 )
             exprs.append(Cast(ref, tt.with_nullability(st.nullable)))
         return n.Project(plan, tuple(exprs), tuple(target.names))
+
+
+def _as_time_attribute(expr: Expr, column: str, rowtime: str | None) -> Expr:
+    """A declared column's expression, its type marked when the column is a time attribute:
+    the column a watermark is declared on (rowtime) or one computed as PROCTIME()."""
+    kind = None
+    if column == rowtime:
+        kind = "rowtime"
+    elif isinstance(expr, Call) and expr.fn == "proctime":
+        kind = "proctime"
+    if kind is None or not hasattr(expr.type, "as_time_attribute"):
+        return expr
+    return replace(expr, type=expr.type.as_time_attribute(kind))  # type: ignore[attr-defined]
 
 
 def _split_count(table: TableSpec, parallelism: int) -> int:

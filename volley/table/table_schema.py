@@ -28,13 +28,13 @@ class TableSchema:
     def of_declared(table: CatalogTable, row_type: RowType) -> TableSchema:
         """The schema of a declared table read whole (``from_path``), as Flink prints a resolved
         schema: time attributes marked, computed columns with their expressions, the watermark."""
-        extras = [time_attribute_marker(table, c.name)
-                  + (f" AS {flink_sql(c.expression)}" if c.expression is not None else "")
+        extras = [f" AS {flink_sql(c.expression)}" if c.expression is not None else ""
                   for c in table.columns]
         watermark = None
         if table.watermark is not None:
             column = table.watermark.column
-            watermark = (f"WATERMARK FOR `{column}`: {row_type.types[row_type.names.index(column)]}"
+            declared = row_type.types[row_type.names.index(column)].materialized()  # type: ignore[attr-defined]
+            watermark = (f"WATERMARK FOR `{column}`: {declared}"
                          f" AS {flink_sql(table.watermark.expression)}")
         return TableSchema(row_type.names, row_type.types, extras, watermark)
 
@@ -91,16 +91,3 @@ def flink_sql(expression: Any) -> str:
     from volley.sql.dialect import Flink
 
     return expression.sql(dialect=Flink, identify=True)
-
-
-def time_attribute_marker(table: CatalogTable, column: str) -> str:
-    """`` *ROWTIME*`` for the column a watermark is declared on, `` *PROCTIME*`` for a column
-    computed as ``PROCTIME()``, else nothing: the markers Flink prints after such a type."""
-    if table.watermark is not None and table.watermark.column == column:
-        return " *ROWTIME*"
-    declared = next((c for c in table.columns if c.name == column), None)
-    if declared is not None and declared.expression is not None and (
-        flink_sql(declared.expression).upper() == "PROCTIME()"
-    ):
-        return " *PROCTIME*"
-    return ""
