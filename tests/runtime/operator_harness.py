@@ -29,6 +29,9 @@ class Collector:
     def broadcast_barrier(self, checkpoint_id: int) -> None:
         self.barriers.append(checkpoint_id)
 
+    def emit_idle(self, idle: bool) -> None:
+        self.idle = idle
+
     def end(self) -> None:
         self.ended = True
 

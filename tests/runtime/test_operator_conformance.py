@@ -24,7 +24,7 @@ from operator_harness import OperatorHarness
 from volley.common.changelog import ROW_KIND_COLUMN
 from volley.physical.job_graph import OperatorSpec
 from volley.runtime.ops_sinks import ResultChannel
-from volley.runtime.registry import registered_kinds
+from volley.runtime.registry import builtin_kinds
 from volley.table import EnvironmentSettings, TableEnvironment
 from volley.table.types import DataTypes
 from volley.table.udf import udf
@@ -87,7 +87,7 @@ UNORDERED_KINDS = {"aggregate"}
 
 def test_every_registered_kind_is_covered():
     covered = {spec.kind for _, spec in SPECS} | SINK_KINDS
-    assert covered == set(registered_kinds())
+    assert covered == set(builtin_kinds())
 
 
 # -- inputs ---------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from volley.physical.job_graph import JobGraph
 from volley.runners.attempt import JobRun
 from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore
 from volley.runners.job import JobHandle, JobStatus
-from volley.runners.prefetch import InlineSource, SourcePrefetcher
+from volley.runners.prefetch import NOTHING, InlineSource, SourcePrefetcher
 from volley.runners.settings import JobSettings
 from volley.runtime.ops_sinks import ResultChannel
 from volley.runtime.task import Task, TaskInfo
@@ -52,9 +52,22 @@ class DirectWriter:
         for task, channel in self.targets:
             task.on_barrier(channel, checkpoint_id)
 
+    def emit_idle(self, idle: bool) -> None:
+        for task, channel in self.targets:
+            task.on_idle(channel, idle)
+
     def end(self) -> None:
         for task, channel in self.targets:
             task.on_end(channel)
+
+
+def idle_timeout_ms(config: Mapping[str, str]) -> int:
+    """``table.exec.source.idle-timeout``: how long a source may have nothing to read before
+    event time stops waiting for it (0, the default: forever)."""
+    from volley.common.durations import parse_duration_ms
+
+    value = config.get("table.exec.source.idle-timeout")
+    return 0 if value in (None, "") else parse_duration_ms(value, "table.exec.source.idle-timeout")
 
 
 def open_storage(settings: JobSettings) -> Any:
@@ -193,6 +206,7 @@ class ThreadAttempt:
     def __init__(self, run: JobRun, restore: CheckpointRestore | None) -> None:
         graph, settings, handle = run.graph, run.settings, run.handle
         self.graph, self.settings, self.handle = graph, settings, handle
+        self.config = run.config
         self.coordinator, self.restore = run.coordinator, restore
         config, job_parameters, coordinator = run.config, run.job_parameters, run.coordinator
         self._cancelled = threading.Event()
@@ -250,21 +264,43 @@ class ThreadAttempt:
                 raise errors[0]
 
     def _pump(self, sources: list[tuple[Task, Any]]) -> Iterator[None]:
+        """Sources round-robin, an element at a time. A source with nothing to read yet (an
+        unbounded stream) does not stop the others; after ``table.exec.source.idle-timeout``
+        without data it is marked idle. Between rounds, processing time advances and
+        checkpoints are taken when due."""
         interval = self.settings.checkpoint_interval_ms if self.coordinator else None
         next_checkpoint = time.monotonic() + interval / 1000 if interval else None
+        idle_after = idle_timeout_ms(self.config) / 1000
+        last_read = {id(task): time.monotonic() for task, _ in sources}
         while sources:
-            running = []
+            running, progressed = [], False
             for task, reader in sources:
                 if self._cancelled.is_set() or self.handle.cancel_requested.is_set():
                     raise JobCancelledError(f"job {self.graph.name!r} was cancelled")
-                element = reader.next()
+                element = reader.next(0)
+                if element is NOTHING:
+                    running.append((task, reader))
+                    if idle_after and time.monotonic() - last_read[id(task)] >= idle_after:
+                        task.mark_idle(True)
+                    continue
                 if element is None:
                     task.end_of_source()
+                    progressed = True
                     continue
                 task.source_element(element)
+                last_read[id(task)] = time.monotonic()
                 running.append((task, reader))
+                progressed = True
                 yield
             sources = running
+            if not progressed and sources:
+                element = sources[0][1].next(0.02)  # wait a little for the first source
+                if element is not NOTHING:
+                    sources[0][1].push_back(element)
+                yield
+            now = int(time.time() * 1000)
+            for task in self.tasks.values():
+                task.advance_processing_time(now)
             requested = self.handle.checkpoint_requested.is_set()
             if next_checkpoint is not None and sources and (
                     requested or time.monotonic() >= next_checkpoint):

@@ -13,6 +13,9 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+NOTHING = object()
+"""What ``next(timeout)`` returns when no element came within the timeout."""
+
 
 class SourcePrefetcher:
     """Pulls a source iterator in a daemon thread, up to ``budget_bytes`` of batches ahead of
@@ -66,10 +69,18 @@ class SourcePrefetcher:
             self._changed.notify_all()
         return True
 
-    def next(self) -> Any:
+    def push_back(self, item: Any) -> None:
+        """Return an element ``next`` handed out; it comes out again first."""
         with self._changed:
-            while not self._items:
-                self._changed.wait()
+            self._items.appendleft((item, getattr(item, "nbytes", 0)))
+            self._bytes += getattr(item, "nbytes", 0)
+
+    def next(self, timeout: float | None = None) -> Any:
+        """The next element; None at the end; ``NOTHING`` when ``timeout`` seconds passed
+        without one (a source with nothing to read yet: an unbounded stream)."""
+        with self._changed:
+            if not self._items and not self._changed.wait_for(lambda: self._items, timeout):
+                return NOTHING
             item, size = self._items.popleft()
             self._bytes -= size
             self._changed.notify_all()
@@ -91,8 +102,14 @@ class InlineSource:
 
     def __init__(self, iterator: Iterator[Any]) -> None:
         self._iterator = iterator
+        self._back: list[Any] = []
 
-    def next(self) -> Any:
+    def push_back(self, item: Any) -> None:
+        self._back.append(item)
+
+    def next(self, timeout: float | None = None) -> Any:
+        if self._back:
+            return self._back.pop()
         return next(self._iterator, None)
 
     def close(self) -> None:

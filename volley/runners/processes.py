@@ -44,7 +44,8 @@ FINAL_WITHOUT_CHECKPOINTING = 2**62
 # data channel messages: a tag padded to 8 bytes (so the Arrow buffers after it stay aligned),
 # then the payload
 _TAG = 8
-_BATCH, _WATERMARK, _BARRIER, _END = (t.ljust(_TAG, b"\0") for t in (b"B", b"W", b"C", b"E"))
+_BATCH, _WATERMARK, _BARRIER, _END, _IDLE = (
+    t.ljust(_TAG, b"\0") for t in (b"B", b"W", b"C", b"E", b"I"))
 
 
 def _context() -> Any:
@@ -195,6 +196,9 @@ class ChannelWriter:
 
     def broadcast_barrier(self, checkpoint_id: int) -> None:
         self._broadcast(_BARRIER + checkpoint_id.to_bytes(8, "little", signed=True))
+
+    def emit_idle(self, idle: bool) -> None:
+        self._broadcast(_IDLE + (b"\1" if idle else b"\0"))
 
     def end(self) -> None:
         self._broadcast(_END)
@@ -354,23 +358,33 @@ def _serve(task: Any, plan: WorkerPlan, control: mpc.Connection) -> None:
         reader = InlineSource(elements) if task.vertex.source.in_memory \
             else SourcePrefetcher(elements, task.vertex.name)
     channels = {conn: i for i, conn in enumerate(plan.inputs)}
+    from volley.runners.local import idle_timeout_ms
+    from volley.runners.prefetch import NOTHING
+
+    idle_after = idle_timeout_ms(plan.config) / 1000
+    last_read = time.monotonic()
     while True:
         if task.finished and not reported_finished:
             control.send(("finished", plan.vertex_id, plan.subtask))
             reported_finished = True
+        task.advance_processing_time(int(time.time() * 1000))
         if reader is not None and not task.finished:
             while control.poll():
                 if not on_control(control.recv()):
                     reader.close()
                     return
-            element = reader.next()
-            if element is None:
+            element = reader.next(0.02)
+            if element is NOTHING:
+                if idle_after and time.monotonic() - last_read >= idle_after:
+                    task.mark_idle(True)
+            elif element is None:
                 task.end_of_source()
                 checkpoint_if_finished()
             else:
                 task.source_element(element)
+                last_read = time.monotonic()
             continue
-        ready = mpc.wait(list(channels) + [control])
+        ready = mpc.wait(list(channels) + [control], timeout=0.05)
         for conn in ready:
             if conn is control:
                 if not on_control(control.recv()):
@@ -394,6 +408,8 @@ def _dispatch(task: Any, channel: int, message: bytes) -> None:
         task.on_watermark(channel, int.from_bytes(message[_TAG:], "little", signed=True))
     elif tag == _BARRIER:
         task.on_barrier(channel, int.from_bytes(message[_TAG:], "little", signed=True))
+    elif tag == _IDLE:
+        task.on_idle(channel, message[_TAG:] == b"\1")
     else:
         task.on_end(channel)
 

@@ -8,7 +8,9 @@ task calls, in this order:
   rebuild derived caches from it.
 - ``process(batch, port)`` per input batch; results leave through ``out.emit(batch)``.
 - ``on_watermark(ts)`` when the input watermark advances; returns the watermark to forward (it may
-  hold one back), or None to forward nothing. ``on_timers(fired)`` with the timers it fired.
+  hold one back), or None to forward nothing. ``on_timers(fired, domain)`` with the timers the
+  watermark (event time) or the clock (processing time) passed; results emitted there reach
+  downstream before the watermark does.
 - ``end_input(port)`` when one input has ended; ``finish()`` once all inputs ended (blocking
   operators emit their results here).
 - ``prepare_snapshot(checkpoint_id)`` before the task snapshots the registered state (flush what
@@ -60,7 +62,11 @@ class OperatorContext(Protocol):
 
     def register_state(self, name: str, state: S) -> S: ...
 
-    def function_context(self) -> Any: ...
+    def open_function(self, function: Any) -> None: ...
+
+    def timer_service(self, key_types: list[pa.DataType]) -> Any: ...
+
+    def counter(self, name: str) -> Any: ...
 
 
 class Operator:
@@ -82,8 +88,10 @@ class Operator:
     def on_watermark(self, timestamp: int) -> int | None:
         return timestamp
 
-    def on_timers(self, fired: pa.Table) -> None:
-        """Timers this operator registered whose time has come (keys and timestamps)."""
+    def on_timers(self, fired: pa.Table, domain: str = "event") -> None:
+        """Timers this operator registered whose time has come: their keys (``k0..``) and
+        ``timestamp``, ordered by time; ``domain`` is ``event`` (the watermark passed them) or
+        ``processing`` (the clock did)."""
 
     def end_input(self, port: int) -> None:
         """Input ``port`` has ended."""

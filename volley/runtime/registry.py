@@ -66,3 +66,8 @@ def registered_kinds() -> list[str]:
     for module in set(_BUILTIN_KINDS.values()):
         importlib.import_module(module)
     return sorted(_FACTORIES)
+
+
+def builtin_kinds() -> list[str]:
+    """The kinds Volley itself defines (tests and extensions may register more)."""
+    return sorted(_BUILTIN_KINDS)

@@ -41,6 +41,8 @@ class Writer(Protocol):
 
     def broadcast_barrier(self, checkpoint_id: int) -> None: ...
 
+    def emit_idle(self, idle: bool) -> None: ...
+
     def end(self) -> None: ...
 
 
@@ -119,6 +121,23 @@ class TaskContext:
         """Open a user function once per task (the task closes it)."""
         self._task.open_function(function)
 
+    def counter(self, name: str) -> Counter:
+        """A counter the job's metrics report as ``<operator uid>.<name>`` (e.g. the late rows a
+        window dropped), summed over subtasks."""
+        return self._task._counters.setdefault(f"{self._uid}.{name}", Counter())
+
+
+class Counter:
+    """A metric that counts (``inc``)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def inc(self, n: int = 1) -> None:
+        self.count += n
+
 
 class _Link:
     """The output of operator ``index`` of the chain: the next operator, or the writer."""
@@ -154,6 +173,7 @@ class Task:
         self._links: list[_Link] = []
         self._states: list[tuple[str, str, Any]] = []
         self._functions: dict[int, Any] = {}
+        self._counters: dict[str, Counter] = {}
         self.reader: SourceReader | None = None
         # input side
         ports = info.channels_per_port
@@ -161,6 +181,8 @@ class Task:
         self._open_channels = [n for n in ports]
         self._watermarks = [MIN_WATERMARK] * len(self._port_of)
         self._ended = [False] * len(self._port_of)
+        self._idle = [False] * len(self._port_of)
+        self.output_idle = False
         self._input_watermark = MIN_WATERMARK
         self._aligning: int | None = None
         self._blocked: set[int] = set()
@@ -243,9 +265,25 @@ class Task:
         if ctx.timers is not None:
             fired = ctx.timers.advance(timestamp)
             if fired is not None and fired.num_rows:
-                op.on_timers(fired)
+                op.on_timers(fired, "event")
         if forward is not None:
             self._links[index].emit_watermark(forward)
+
+    def advance_processing_time(self, now_ms: int) -> None:
+        """Fire the processing-time timers the clock has passed (the runner calls this as time
+        goes by)."""
+        for op, ctx in zip(self.operators, self._contexts, strict=True):
+            if ctx.timers is None:
+                continue
+            due = ctx.timers.next_timestamp("processing")
+            if due is not None and due <= now_ms:
+                fired = ctx.timers.advance(now_ms, "processing")
+                if fired is not None and fired.num_rows:
+                    op.on_timers(fired, "processing")
+
+    def counters(self) -> dict[str, int]:
+        """The operators' counters (``ctx.counter(name)``), by ``<operator uid>.<name>``."""
+        return {key: c.count for key, c in self._counters.items()}
 
     def _end_from(self, index: int) -> None:
         """Operator ``index`` has had all its inputs end: finish it and end the next one."""
@@ -260,9 +298,18 @@ class Task:
     def source_element(self, element: SourceElement) -> None:
         """Process one element the source reader produced (the runner pulls them)."""
         if element.batch.num_rows:
+            if self.output_idle:
+                self.mark_idle(False)
             self._deliver(element.batch, 0)
         assert self.reader is not None
         self.reader.advance(element)
+
+    def mark_idle(self, idle: bool) -> None:
+        """A source subtask has had nothing to read for ``table.exec.source.idle-timeout`` (or
+        has again): downstream tasks stop (or resume) waiting for its watermark."""
+        if idle != self.output_idle:
+            self.output_idle = idle
+            self.writer.emit_idle(idle)
 
     def end_of_source(self) -> None:
         self.advance_watermark(0, MAX_WATERMARK)
@@ -280,6 +327,8 @@ class Task:
         if channel in self._blocked:
             self._held.append((channel, "batch", batch))
         elif batch.num_rows:
+            if self._idle[channel]:
+                self.on_idle(channel, False)
             self._deliver(batch, self._port_of[channel])
 
     def on_watermark(self, channel: int, timestamp: int) -> None:
@@ -290,8 +339,24 @@ class Task:
             self._watermarks[channel] = timestamp
             self._update_input_watermark()
 
+    def on_idle(self, channel: int, idle: bool) -> None:
+        """An input channel became idle (its watermark no longer holds this task back) or
+        active again. When every open input is idle, so is this task's output."""
+        if channel in self._blocked:
+            self._held.append((channel, "idle", idle))
+            return
+        self._idle[channel] = idle
+        open_channels = [i for i, ended in zip(self._idle, self._ended, strict=True) if not ended]
+        self.mark_idle(bool(open_channels) and all(open_channels))
+        if not idle:
+            return
+        self._update_input_watermark()
+
     def _update_input_watermark(self) -> None:
-        live = [w for w, ended in zip(self._watermarks, self._ended, strict=True) if not ended]
+        live = [w for w, ended, idle in zip(self._watermarks, self._ended, self._idle, strict=True)
+                if not ended and not idle]
+        if not live and not all(self._ended):
+            return  # every open input is idle: event time waits for one to come back
         combined = min(live) if live else MAX_WATERMARK
         if combined > self._input_watermark:
             self._input_watermark = combined
@@ -332,8 +397,8 @@ class Task:
         self._blocked.clear()
         held, self._held = self._held, []
         for channel, kind, payload in held:
-            {"batch": self.on_batch, "watermark": self.on_watermark,
-             "barrier": self.on_barrier, "end": self.on_end}[kind](channel, payload)
+            {"batch": self.on_batch, "watermark": self.on_watermark, "barrier": self.on_barrier,
+             "end": self.on_end, "idle": self.on_idle}[kind](channel, payload)
 
     # -- checkpoints ----------------------------------------------------------------------------
     def checkpoint(self, checkpoint_id: int, persist: bool = True) -> None:
