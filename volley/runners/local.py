@@ -26,7 +26,7 @@ from volley.runners.attempt import JobRun
 from volley.runners.checkpoints import CheckpointCoordinator, CheckpointRestore
 from volley.runners.job import JobHandle, JobStatus
 from volley.runners.prefetch import NOTHING, InlineSource, SourcePrefetcher
-from volley.runners.settings import JobSettings
+from volley.runners.settings import JobSettings, idle_timeout_ms
 from volley.runtime.ops_sinks import ResultChannel
 from volley.runtime.task import Task, TaskInfo
 
@@ -59,15 +59,6 @@ class DirectWriter:
     def end(self) -> None:
         for task, channel in self.targets:
             task.on_end(channel)
-
-
-def idle_timeout_ms(config: Mapping[str, str]) -> int:
-    """``table.exec.source.idle-timeout``: how long a source may have nothing to read before
-    event time stops waiting for it (0, the default: forever)."""
-    from volley.common.durations import parse_duration_ms
-
-    value = config.get("table.exec.source.idle-timeout")
-    return 0 if value in (None, "") else parse_duration_ms(value, "table.exec.source.idle-timeout")
 
 
 def open_storage(settings: JobSettings) -> Any:

@@ -358,8 +358,8 @@ def _serve(task: Any, plan: WorkerPlan, control: mpc.Connection) -> None:
         reader = InlineSource(elements) if task.vertex.source.in_memory \
             else SourcePrefetcher(elements, task.vertex.name)
     channels = {conn: i for i, conn in enumerate(plan.inputs)}
-    from volley.runners.local import idle_timeout_ms
     from volley.runners.prefetch import NOTHING
+    from volley.runners.settings import idle_timeout_ms
 
     idle_after = idle_timeout_ms(plan.config) / 1000
     last_read = time.monotonic()

@@ -137,3 +137,12 @@ def _int(config: Mapping[str, str], key: str, default: int, minimum: int) -> int
     if number < minimum:
         raise ConfigurationError(f"{key!r} must be at least {minimum}; got {number}")
     return number
+
+
+def idle_timeout_ms(config: Mapping[str, str]) -> int:
+    """``table.exec.source.idle-timeout``: how long a source may have nothing to read before
+    event time stops waiting for it (0, the default: forever)."""
+    from volley.common.durations import parse_duration_ms
+
+    value = config.get("table.exec.source.idle-timeout")
+    return 0 if value in (None, "") else parse_duration_ms(value, "table.exec.source.idle-timeout")
