@@ -3,12 +3,13 @@
     python benchmarks/run.py                       # full sizes, every engine found, 3 repeats
     python benchmarks/run.py --quick --repeat 1    # tiny inputs: checks that every case runs
     python benchmarks/run.py --cases udf,sql --engines volley,floor
+    python benchmarks/run.py --baseline /work/old   # also Volley of another checkout, side by side
 
 Each case runs on Volley and its references — real PyFlink (when its virtual environment exists),
 DuckDB and a hand-written pyarrow/pandas floor — one fresh process per run, interleaved so that
 machine noise hits every engine alike (each round starts with the next engine, and the input
 files are read into the page cache before each round). See benchmarks/README.md for what each
-case measures.
+case measures. The ``checkpoints`` section runs benchmarks/checkpoints.py and includes its table.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.suite import cases as suite_cases  # noqa: E402
 from benchmarks.suite.measure import Measurement, run_measured  # noqa: E402
-from benchmarks.suite.report import EngineFigures, render_case, summary_rows  # noqa: E402
+from benchmarks.suite.report import (  # noqa: E402
+    EngineFigures,
+    baseline_rows,
+    render_case,
+    summary_rows,
+)
 
 DEFAULT_PYFLINK = "/tmp/pyflink/bin/python"
 PYFLINK_HOWTO = (
@@ -47,19 +53,48 @@ def engine_env(engine: str, pyflink: str) -> dict[str, str]:
     return env
 
 
-def run_once(case: suite_cases.Case, engine: str, params: dict, args) -> Measurement:
-    python = interpreter(engine, args.pyflink)
+def worker_argv(case: suite_cases.Case, engine: suite_cases.Engine, params: dict,
+                args) -> tuple[list[str], str]:
+    """The command line of one measured process and its working directory.
+
+    The baseline runs this checkout's worker with the baseline's Volley imported first
+    (``--volley-path``), so both run the same case programs; its startup script runs in the
+    baseline checkout, whose Volley ``python -c`` then imports.
+    """
+    python = interpreter(engine.worker, args.pyflink)
+    root = str(suite_cases.repo_root())
+    baseline = engine.name == suite_cases.BASELINE
     if case.worker_case == "startup":
-        argv = [python, "-c", suite_cases.STARTUP_SCRIPTS[engine]]
-    else:
-        argv = [
-            python, "-m", "benchmarks.suite.worker", "--engine", engine,
-            "--case", case.worker_case, "--params", json.dumps(params),
-        ]
-    return run_measured(
-        argv, env=engine_env(engine, args.pyflink), cwd=str(suite_cases.repo_root()),
-        timeout=args.timeout,
-    )
+        cwd = str(Path(args.baseline).resolve()) if baseline else root
+        return [python, "-c", suite_cases.STARTUP_SCRIPTS[engine.name]], cwd
+    argv = [
+        python, "-m", "benchmarks.suite.worker", "--engine", engine.worker, *engine.options,
+        "--case", case.worker_case, "--params", json.dumps(params),
+    ]
+    if baseline:
+        argv += ["--volley-path", str(Path(args.baseline).resolve())]
+    return argv, root
+
+
+def run_once(case: suite_cases.Case, engine: suite_cases.Engine, params: dict,
+             args) -> Measurement:
+    argv, cwd = worker_argv(case, engine, params, args)
+    return run_measured(argv, env=engine_env(engine.worker, args.pyflink), cwd=cwd,
+                        timeout=args.timeout)
+
+
+def case_engines(case: suite_cases.Case, selected: list[str],
+                 baseline: str | None) -> list[suite_cases.Engine]:
+    """The engines of ``case`` that run: those named in ``selected`` by name or by program
+    (``volley`` selects every Volley variant), its calibrations, and — with a baseline — the
+    baseline's Volley right after this one's."""
+    names = list(case.engines)
+    if baseline and case.baseline and "volley" in names:
+        names.insert(names.index("volley") + 1, suite_cases.BASELINE)
+    engines = [suite_cases.ENGINES[n] for n in names]
+    return [e for e in engines
+            if e.calibration or e.name in selected or e.worker in selected
+            or (e.name == suite_cases.BASELINE and baseline)]
 
 
 def warm_page_cache(params: dict) -> None:
@@ -78,18 +113,43 @@ def warm_page_cache(params: dict) -> None:
                 pass
 
 
-def byte_compile() -> None:
+def byte_compile(baseline: str | None) -> None:
     """Compile Volley's and the suite's modules, as ``pip install`` does for an installed
     package: an editable checkout run with PYTHONDONTWRITEBYTECODE (as on CI machines) would
-    otherwise recompile every module in every measured process and charge that to startup."""
+    otherwise recompile every module in every measured process and charge that to startup.
+    The baseline checkout's Volley likewise."""
     import compileall
 
     root = suite_cases.repo_root()
     for package in ("volley", "benchmarks"):
         compileall.compile_dir(str(root / package), quiet=1)
+    if baseline:
+        compileall.compile_dir(str(Path(baseline) / "volley"), quiet=1)
 
 
-def versions(pyflink_present: bool, pyflink: str) -> list[str]:
+def git_commit(checkout: Path) -> str:
+    done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True)
+    line = done.stdout.strip()
+    return line[:70] + ("..." if len(line) > 70 else "") if line else "not a git checkout"
+
+
+def run_checkpoints(args) -> list[str]:
+    """The checkpoints section: benchmarks/checkpoints.py's markdown (a process of its own)."""
+    script = Path(__file__).resolve().parent / "checkpoints.py"
+    argv = [sys.executable, str(script), "--repeat", str(args.repeat), "--markdown"]
+    if args.quick:
+        argv.append("--quick")
+    print("[checkpoints] running benchmarks/checkpoints.py", file=sys.stderr, flush=True)
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=suite_cases.repo_root(),
+                          timeout=args.timeout)
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-3:])
+        return [f"### checkpoints: failed: exit {done.returncode}: {tail}", ""]
+    return done.stdout.splitlines() + [""]
+
+
+def versions(pyflink_present: bool, pyflink: str, baseline: str | None = None) -> list[str]:
     import duckdb
     import pyarrow
 
@@ -106,14 +166,22 @@ def versions(pyflink_present: bool, pyflink: str) -> list[str]:
             capture_output=True, text=True,
         )
         lines.append(f"- PyFlink {out.stdout.strip()} ({pyflink}), streaming mode, parallelism 1")
+    lines.append(f"- Volley: {git_commit(suite_cases.repo_root())}")
+    if baseline:
+        lines.append(f"- Volley baseline ({baseline}): {git_commit(Path(baseline))}")
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = [c.name for c in suite_cases.CASES]
+    names = [c.name for c in suite_cases.CASES] + ["checkpoints"]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default=",".join(names), help=f"subset of {', '.join(names)}")
-    parser.add_argument("--engines", default="volley,pyflink,duckdb,floor")
+    parser.add_argument("--engines", default="volley,pyflink,duckdb,floor",
+                        help="engines by name or program: volley (every Volley variant), "
+                        f"pyflink, duckdb, floor, or one of {', '.join(suite_cases.ENGINES)}")
+    parser.add_argument("--baseline", default=None, metavar="CHECKOUT",
+                        help="also run Volley from this checkout (engine volley-baseline), "
+                        "side by side with this one's, and report new/old ratios")
     parser.add_argument("--repeat", type=int, default=3, help="runs per engine; medians reported")
     parser.add_argument("--pyflink-repeat", type=int, default=None,
                         help="runs for PyFlink (default: --repeat); each costs seconds to minutes")
@@ -130,24 +198,27 @@ def main(argv: list[str] | None = None) -> int:
     engines = args.engines.split(",")
     sizes = suite_cases.Sizes.quick() if args.quick else suite_cases.Sizes()
     pyflink_present = Path(args.pyflink).exists()
+    if args.baseline and not (Path(args.baseline) / "volley" / "__init__.py").is_file():
+        parser.error(f"--baseline {args.baseline}: expected a checkout with a volley/ package")
 
-    byte_compile()
+    byte_compile(args.baseline)
     sections: list[str] = []
     summary: list[str] = []
+    against_baseline: list[str] = []
     failures = 0
     for case in selected:
         print(f"[{case.name}] preparing input", file=sys.stderr, flush=True)
         params = case.inputs(sizes)
         by_engine: dict[str, EngineFigures] = {}
-        for engine in case.engines:
-            if engine not in engines:
-                continue
-            missing = PYFLINK_HOWTO if engine == "pyflink" and not pyflink_present else None
-            by_engine[engine] = EngineFigures(engine, [], missing)
+        engine_of: dict[str, suite_cases.Engine] = {}
+        for engine in case_engines(case, engines, args.baseline):
+            missing = PYFLINK_HOWTO if engine.name == "pyflink" and not pyflink_present else None
+            by_engine[engine.name] = EngineFigures(engine.name, [], missing)
+            engine_of[engine.name] = engine
         pyflink_repeat = args.repeat if args.pyflink_repeat is None else args.pyflink_repeat
-        for engine, why in case.not_applicable:
-            if engine in engines:
-                by_engine[engine] = EngineFigures(engine, [], why)
+        for name, why in case.not_applicable:
+            if name in engines:
+                by_engine[name] = EngineFigures(name, [], why)
         engine_order = list(by_engine.values())
         for repeat in range(max(args.repeat, pyflink_repeat)):
             warm_page_cache(params)
@@ -157,13 +228,16 @@ def main(argv: list[str] | None = None) -> int:
                 runs = pyflink_repeat if figures.engine == "pyflink" else args.repeat
                 if figures.missing or repeat >= runs:
                     continue
-                m = run_once(case, figures.engine, params, args)
+                m = run_once(case, engine_of[figures.engine], params, args)
                 figures.runs.append(m)
                 shown = m.error or f"job {m.result.get('job_s', m.wall_s):.3f}s wall {m.wall_s:.3f}s"
                 print(f"[{case.name}] {figures.engine} #{repeat + 1}: {shown}", file=sys.stderr, flush=True)
         failures += sum(1 for f in by_engine.values() if f.error)
         sections += render_case(case, case.rows(sizes), by_engine)
         summary += summary_rows(case, by_engine)
+        against_baseline += baseline_rows(case, by_engine)
+    if "checkpoints" in args.cases.split(","):
+        sections += run_checkpoints(args)
 
     header = [
         "# Volley benchmark report",
@@ -174,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         + (f" ({args.pyflink_repeat} for PyFlink)" if args.pyflink_repeat is not None else "")
         + ", each a fresh process, engines interleaved.",
         "",
-        *versions(pyflink_present, args.pyflink),
+        *versions(pyflink_present, args.pyflink, args.baseline),
         "",
         "`job s`: engine ready -> job finished (PyFlink's JVM start is excluded). "
         "`process s`: the whole process. Throughput is over the job time; startup is judged on "
@@ -188,12 +262,31 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|",
         *summary,
         "",
+        *(_baseline_table(against_baseline) if against_baseline else []),
         "## Cases",
         "",
     ]
     Path(args.out).write_text("\n".join(header + sections))
     print(f"report written to {args.out}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _baseline_table(rows: list[str]) -> list[str]:
+    return [
+        "## Against the baseline",
+        "",
+        "Volley of this checkout (new) and of the `--baseline` checkout (old), the same case "
+        "programs, interleaved in one run. Medians, with the fastest and slowest run in "
+        "brackets; new/old above 1 means this checkout is slower. `job` is the job time, "
+        "`process` the whole process (startup is judged on it).",
+        "",
+        "| case (time judged) | new s [min, max] | old s [min, max] | new/old | "
+        "new/old process | "
+        "peak RSS new / old |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 if __name__ == "__main__":

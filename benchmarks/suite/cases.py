@@ -1,8 +1,12 @@
-"""What the suite measures: the cases, which engines each applies to, and the issue's targets.
+"""What the suite measures: the engines, the cases, which engines each applies to, and the
+issue's targets.
 
-A case names the worker function that runs it (``worker.CASES``), the input it needs (built by
-``datasets``), the rows that its throughput is counted over, and its targets as ratios against
-the references measured in the same run.
+An engine is how one worker process runs a case: which program (Volley's and PyFlink's share
+one, through the PyFlink API; DuckDB, the floor and the CPU calibration have their own) and with
+which options (batch mode, parallelism, another Volley checkout). A case names the worker
+function that runs it (``worker.CASES``), the input it needs (built by ``datasets``), the rows
+that its throughput is counted over, and its targets as ratios between engines measured in the
+same run.
 """
 
 from __future__ import annotations
@@ -15,6 +19,46 @@ from benchmarks.suite import datasets
 
 
 @dataclass(frozen=True)
+class Engine:
+    """One way of running a case in a worker process.
+
+    ``worker`` is the worker's ``--engine`` (which program runs: ``volley`` and ``pyflink``
+    share the cases' PyFlink-API program); ``options`` are further worker arguments. Variants of
+    Volley differ only in those: batch mode, parallelism, or (``volley-baseline``) the Volley of
+    another checkout, whose path ``run.py --baseline`` supplies.
+    """
+
+    name: str
+    label: str
+    worker: str
+    options: tuple[str, ...] = ()
+    #: a measurement of the machine, not an engine: always run with its case
+    calibration: bool = False
+
+    @property
+    def volley(self) -> bool:
+        return self.worker == "volley"
+
+
+ENGINES: dict[str, Engine] = {
+    e.name: e
+    for e in (
+        Engine("volley", "Volley", "volley"),
+        Engine("volley-batch", "Volley batch", "volley", ("--mode", "batch")),
+        Engine("volley-p2", "Volley p2", "volley", ("--parallelism", "2")),
+        Engine("volley-baseline", "Volley baseline", "volley"),
+        Engine("pyflink", "PyFlink", "pyflink"),
+        Engine("duckdb", "DuckDB", "duckdb"),
+        Engine("floor", "floor", "floor"),
+        Engine("cpu-1", "CPU x1", "cpu", ("--processes", "1"), calibration=True),
+        Engine("cpu-2", "CPU x2", "cpu", ("--processes", "2"), calibration=True),
+    )
+}
+ENGINE_LABELS = {name: engine.label for name, engine in ENGINES.items()}
+BASELINE = "volley-baseline"
+
+
+@dataclass(frozen=True)
 class Sizes:
     """Input sizes: the issue's full sizes, or tiny ones for the smoke test (``--quick``)."""
 
@@ -22,33 +66,49 @@ class Sizes:
     big_rows: int = 10_000_000
     dim_rows: int = 100_000
     events: int = 10_000_000
+    group_keys: int = 1_000_000  # distinct keys of the streaming GROUP BY
+    udf_rows: int = 4_000_000  # rows of the parallel UDF case
+    cpu_loops: int = 1_000_000  # iterations of the CPU calibration's fixed work, per process
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(rows=2_000, big_rows=20_000, dim_rows=500, events=5_000)
+        return cls(rows=2_000, big_rows=20_000, dim_rows=500, events=5_000, group_keys=2_000,
+                   udf_rows=20_000, cpu_loops=10_000)
 
 
 @dataclass(frozen=True)
 class Target:
-    """A goal for Volley against one reference.
+    """A goal for ``subject`` (an engine's label; Volley unless said) against one reference.
 
-    ``kind`` is ``"speedup"`` (reference time / Volley time must be >= ``value``), ``"within"``
-    (Volley time / reference time must be <= ``value``) or ``"memory"`` (Volley peak RSS /
-    reference peak RSS must be <= ``value``).
+    ``kind`` is ``"speedup"`` (reference time / subject time must be >= ``value``), ``"within"``
+    (subject time / reference time must be <= ``value``), ``"startup"`` (the same, judged on
+    the whole process) or ``"memory"`` (subject peak RSS / reference peak RSS must be
+    <= ``value``).
     """
 
     reference: str
     kind: str
     value: float
+    subject: str = "Volley"
 
     def describe(self) -> str:
+        who = "" if self.subject == "Volley" else f"{self.subject}: "
         if self.kind == "speedup":
-            return f">= {self.value:g}x {self.reference}'s throughput"
+            return f"{who}>= {self.value:g}x {self.reference}'s throughput"
         if self.kind == "startup":
-            return f"<= 1/{1 / self.value:g} of {self.reference}'s time"
+            return f"{who}<= 1/{1 / self.value:g} of {self.reference}'s time"
         if self.kind == "memory":
-            return f"peak RSS <= {self.value:g} x {self.reference}'s"
-        return f"time within {self.value:g}x of {self.reference}"
+            return f"{who}peak RSS <= {self.value:g} x {self.reference}'s"
+        return f"{who}time within {self.value:g}x of {self.reference}"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A figure shown under a case: engine ``numerator``'s time / engine ``denominator``'s."""
+
+    numerator: str
+    denominator: str
+    meaning: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +124,12 @@ class Case:
     unit: str = "rows"  # what ``rows`` counts (Nexmark: events, of which 92% are bids)
     #: references that cannot run this case, and why (shown in the report instead of figures)
     not_applicable: tuple[tuple[str, str], ...] = ()
+    #: time ratios between engines shown under the case (besides the targets)
+    ratios: tuple[Ratio, ...] = ()
+    #: ``run.py --baseline`` runs this case on the baseline checkout's Volley too
+    baseline: bool = True
+    #: how the engines run it, when not simply in the case's mode (shown under the input line)
+    note: str = ""
 
 
 def _id_v(size: Callable[[Sizes], int]) -> Callable[[Sizes], dict]:
@@ -77,6 +143,14 @@ def _groupby(s: Sizes) -> dict:
 def _join(s: Sizes) -> dict:
     fact, dim = datasets.join_parquet(s.big_rows, s.dim_rows)
     return {"fact": str(fact), "dim": str(dim)}
+
+
+def _groupby_csv(s: Sizes) -> dict:
+    return {"csv": str(datasets.groupby_csv(s.big_rows, s.group_keys))}
+
+
+def _udf_parallel(s: Sizes) -> dict:
+    return {"csv": str(datasets.id_v_csv(s.udf_rows)), "loops": s.cpu_loops}
 
 
 def _nexmark(query: str) -> Callable[[Sizes], dict]:
@@ -95,6 +169,10 @@ def _rows(s: Sizes) -> int:
 
 def _big_rows(s: Sizes) -> int:
     return s.big_rows
+
+
+def _udf_rows(s: Sizes) -> int:
+    return s.udf_rows
 
 
 CASES: tuple[Case, ...] = (
@@ -173,6 +251,52 @@ CASES: tuple[Case, ...] = (
         streaming=False,
         not_applicable=(("pyflink", NO_PARQUET),),
     ),
+    Case(
+        "groupby-stream",
+        "streaming GROUP BY k (1,000,000 keys: count, sum, avg, min, max), CSV -> blackhole",
+        "groupby_stream",
+        ("volley", "volley-batch", "pyflink", "duckdb", "floor"),
+        _groupby_csv,
+        _big_rows,
+        (Target("Volley batch", "within", 2.0),),
+        note=(
+            "Volley and PyFlink run it in streaming mode: every row updates its group, and the "
+            "updating changelog (-U/+U) goes into the blackhole. Volley batch runs the same "
+            "program in batch mode (final rows only); DuckDB and the floor compute the final "
+            "rows in batch."
+        ),
+        ratios=(
+            Ratio("volley", "volley-batch", "Volley streaming / Volley batch"),
+            Ratio("pyflink", "volley", "PyFlink streaming / Volley streaming (Volley's speedup)"),
+            Ratio("volley", "duckdb", "Volley streaming / DuckDB (batch)"),
+        ),
+        baseline=False,
+    ),
+    Case(
+        "udf-parallel",
+        "general Python UDF (string formatting, a few µs a row), CSV -> blackhole, "
+        "parallelism 1 vs 2",
+        "udf_parallel",
+        ("volley", "volley-p2", "cpu-1", "cpu-2"),
+        _udf_parallel,
+        _udf_rows,
+        (Target("Volley", "speedup", 1.6, subject="Volley p2"),),
+        note=(
+            "Streaming mode. Volley p2: `parallelism.default` 2 — the source has one file, so "
+            "one source subtask, and the UDF runs in two forked worker processes that get its "
+            "rows rebalanced. CPU x1 / x2 calibrate the machine: 1 or 2 processes at once, each "
+            "calling the UDF's function a fixed number of times (1,000,000 at full size) "
+            "with no engine; their ratio shows how much parallel capacity the 2 vCPUs had "
+            "during this run."
+        ),
+        ratios=(
+            Ratio("volley-p2", "volley", "UDF job at parallelism 2 / parallelism 1"),
+            Ratio("cpu-2", "cpu-1",
+                  "machine: 2 CPU-bound processes / 1 (the same fixed work each; "
+                  "1.0 = two free cores, 2.0 = one core's worth)"),
+        ),
+        baseline=False,
+    ),
     *(
         Case(
             f"nexmark-{q}",
@@ -187,9 +311,6 @@ CASES: tuple[Case, ...] = (
         for q, title in (("q0", "pass-through"), ("q1", "currency conversion"), ("q2", "selection"))
     ),
 )
-
-#: Engines whose absence is allowed (the suite says how to install them) versus the ones it needs.
-ENGINE_LABELS = {"volley": "Volley", "pyflink": "PyFlink", "duckdb": "DuckDB", "floor": "floor"}
 
 STARTUP_SCRIPTS = {
     "volley": (
@@ -210,6 +331,7 @@ STARTUP_SCRIPTS = {
     ),
 }
 STARTUP_SCRIPTS["pyflink"] = STARTUP_SCRIPTS["volley"].replace("volley", "pyflink")
+STARTUP_SCRIPTS["volley-baseline"] = STARTUP_SCRIPTS["volley"]  # run in the baseline checkout
 # Each startup process reports its own peak RSS the way worker.own_peak_rss does.
 _REPORT_PEAK = (
     "import json\n"

@@ -48,6 +48,28 @@ def id_v_csv(rows: int, data_dir: Path = DATA_DIR) -> Path:
     return _write_once(data_dir / f"id_v_{rows}.csv", write)
 
 
+def groupby_csv(rows: int, keys: int, data_dir: Path = DATA_DIR) -> Path:
+    """``k BIGINT, v DOUBLE`` with ``keys`` distinct keys: the streaming GROUP BY input.
+
+    The keys are shuffled blocks: each run of ``keys`` rows is a fresh permutation of
+    ``0 .. keys - 1``, so every key occurs ``rows / keys`` times and a job that has read the
+    first ``keys`` rows holds every group (benchmarks/checkpoints.py relies on that).
+    """
+
+    def write(tmp: Path) -> None:
+        rng = np.random.default_rng(46)
+        with csv.CSVWriter(tmp, pa.schema([("k", pa.int64()), ("v", pa.float64())]),
+                           write_options=csv.WriteOptions(include_header=False)) as writer:
+            for start in range(0, rows, keys):
+                n = min(keys, rows - start)
+                writer.write_table(pa.table({
+                    "k": rng.permutation(keys)[:n].astype(np.int64),
+                    "v": np.round(rng.random(n) * 100, 3),
+                }))
+
+    return _write_once(data_dir / f"groupby_{rows}_{keys}.csv", write)
+
+
 def groupby_parquet(rows: int, data_dir: Path = DATA_DIR) -> Path:
     """``k BIGINT`` (1,000 keys, uniform) and ``v DOUBLE``: the batch aggregation input."""
 

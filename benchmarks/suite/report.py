@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from benchmarks.suite.cases import ENGINE_LABELS, Case, Target
+from benchmarks.suite.cases import BASELINE, ENGINE_LABELS, ENGINES, Case, Target
 from benchmarks.suite.measure import Measurement
 
 
@@ -34,6 +34,9 @@ class EngineFigures:
     def job_s(self) -> float | None:
         runs = self.ok_runs
         return statistics.median(m.result.get("job_s", m.wall_s) for m in runs) if runs else None
+
+    def job_times(self) -> list[float]:
+        return [m.result.get("job_s", m.wall_s) for m in self.ok_runs]
 
     def wall_s(self) -> float | None:
         runs = self.ok_runs
@@ -61,12 +64,14 @@ def _secs(s: float | None) -> str:
     return "–" if s is None else f"{s:.3f}"
 
 
+def _labelled(by_engine: dict[str, EngineFigures], label: str) -> EngineFigures | None:
+    return next((f for f in by_engine.values() if ENGINE_LABELS[f.engine] == label), None)
+
+
 def evaluate(case: Case, target: Target, by_engine: dict[str, EngineFigures]) -> tuple[str, str]:
     """(the measured ratio as text, "met" / "NOT met" / "n/a") for one target."""
-    reference = next(
-        (f for f in by_engine.values() if ENGINE_LABELS[f.engine] == target.reference), None
-    )
-    volley = by_engine.get("volley")
+    reference = _labelled(by_engine, target.reference)
+    volley = _labelled(by_engine, target.subject)
     if reference is None or volley is None:
         return "–", "n/a"
     if target.kind == "memory":
@@ -91,7 +96,7 @@ def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> l
     lines = [f"### {case.name}: {case.title}", ""]
     if rows:
         mode = "Batch mode." if not case.streaming else "Streaming mode (DuckDB and floor: batch)."
-        lines.append(f"Input: {rows:,} {case.unit}. {mode}")
+        lines.append(f"Input: {rows:,} {case.unit}. {case.note or mode}")
         lines.append("")
     lines += [f"| engine | job s | process s | {case.unit.split()[0]}/s (job) | peak RSS (tree) | check |", "|---|---|---|---|---|---|"]
     for figures in by_engine.values():
@@ -103,7 +108,8 @@ def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> l
             lines.append(f"| {label} | failed: {figures.error} | | | | |")
             continue
         time_s = case_time(case, figures)
-        rate = f"{rows / time_s:,.0f}" if rows and time_s else "–"
+        calibration = ENGINES[figures.engine].calibration
+        rate = f"{rows / time_s:,.0f}" if rows and time_s and not calibration else "–"
         job = "–" if case.worker_case == "startup" else _secs(figures.job_s())
         check = figures.check()
         lines.append(
@@ -115,8 +121,48 @@ def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> l
         for target in case.targets:
             measured, status = evaluate(case, target, by_engine)
             lines.append(f"| {target.describe()} | {measured} | {status} |")
+    if case.ratios:
+        lines += ["", "| ratio of median times | value | from |", "|---|---|---|"]
+        for ratio in case.ratios:
+            value, source = ratio_text(case, by_engine, ratio.numerator, ratio.denominator)
+            lines.append(f"| {ratio.meaning} | {value} | {source} |")
     lines.append("")
     return lines
+
+
+def ratio_text(case: Case, by_engine: dict[str, EngineFigures], numerator: str,
+               denominator: str) -> tuple[str, str]:
+    """(numerator's median time / denominator's, "a s / b s") as text; "–" without both."""
+    top, bottom = by_engine.get(numerator), by_engine.get(denominator)
+    a = case_time(case, top) if top and not top.missing else None
+    b = case_time(case, bottom) if bottom and not bottom.missing else None
+    if not a or not b:
+        return "–", "–"
+    return f"{a / b:.2f}", f"{_secs(a)} s / {_secs(b)} s"
+
+
+def _spread(case: Case, figures: EngineFigures) -> str:
+    times = [m.wall_s for m in figures.ok_runs] if case.worker_case == "startup" \
+        else figures.job_times()
+    return f"[{min(times):.3f}, {max(times):.3f}]" if times else "–"
+
+
+def baseline_rows(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:
+    """The case's line of the report's "against the baseline" table (none without one)."""
+    new, old = by_engine.get("volley"), by_engine.get(BASELINE)
+    if new is None or old is None:
+        return []
+    if not new.ok_runs or not old.ok_runs:
+        return [f"| {case.name} | failed: {new.error or old.error} | | | | |"]
+    ratio, _ = ratio_text(case, by_engine, "volley", BASELINE)
+    wall = new.wall_s() / old.wall_s() if new.wall_s() and old.wall_s() else None
+    judged = "process" if case.worker_case == "startup" else "job"
+    return [
+        f"| {case.name} ({judged}) | {_secs(case_time(case, new))} ({_spread(case, new)}) | "
+        f"{_secs(case_time(case, old))} ({_spread(case, old)}) | {ratio} | "
+        f"{'–' if wall is None else f'{wall:.2f}'} | "
+        f"{_mb(new.peak_rss())} / {_mb(old.peak_rss())} |"
+    ]
 
 
 def summary_rows(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:

@@ -7,7 +7,11 @@ top, and each engine's modules inside its case functions.
 
 Volley and PyFlink run the *same* case functions through the PyFlink API (the ``api`` namespace is
 bound to one or the other): that Volley runs them unchanged is part of what is measured. DuckDB and
-the hand-written floor have their own functions doing the same computation.
+the hand-written floor have their own functions doing the same computation. Variants of an engine
+are options of this module: ``--mode batch`` runs a case's program in batch mode,
+``--parallelism N`` sets ``parallelism.default``, ``--volley-path DIR`` imports the Volley of
+another checkout (the baseline). ``--engine cpu`` is not an engine but a calibration of the
+machine: N processes doing the same fixed CPU-bound Python work at once.
 
 Timing: ``job_s`` starts after the engine is ready (environment created, tables declared) and ends
 when the job has finished, so PyFlink's JVM start is *not* in it — the throughput ratios are
@@ -31,7 +35,7 @@ from typing import Any
 RESULT_PREFIX = "BENCH-RESULT "  # the same constant as measure.RESULT_PREFIX (no suite imports)
 
 #: The PyFlink-shaped API of the engine under test ("volley" or "pyflink"); see bind_api().
-api = SimpleNamespace()
+api = SimpleNamespace(mode=None, parallelism=1, processes=1)
 
 
 class Stopwatch:
@@ -49,17 +53,28 @@ class Stopwatch:
             self.seconds += time.perf_counter() - start
 
 
-def bind_api(engine: str) -> None:
+def bind_api(engine: str, mode: str | None = None, parallelism: int = 1,
+             volley_path: str | None = None) -> None:
     """Bind ``api`` to volley or pyflink: the cases are one program on both.
 
-    PyFlink starts its Python UDF workers with the ``python`` first on PATH, so this interpreter's
-    directory goes first.
+    ``mode`` ("streaming" or "batch") overrides the mode a case asks for; ``parallelism`` is
+    every job's ``parallelism.default``; ``volley_path`` is a checkout whose Volley is imported
+    instead of this one's. PyFlink starts its Python UDF workers with the ``python`` first on
+    PATH, so this interpreter's directory goes first.
     """
     if engine == "pyflink":
         bindir = str(Path(sys.executable).parent)
         os.environ["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "")])
+    if volley_path is not None:
+        sys.path.insert(0, str(Path(volley_path).resolve()))
     table = importlib.import_module(f"{engine}.table")
+    if volley_path is not None:
+        loaded = Path(sys.modules["volley"].__file__).resolve()
+        if not loaded.is_relative_to(Path(volley_path).resolve()):
+            raise RuntimeError(f"--volley-path {volley_path}: imported Volley from {loaded}")
     api.engine = engine
+    api.mode = mode
+    api.parallelism = parallelism
     api.DataTypes = table.DataTypes
     api.EnvironmentSettings = table.EnvironmentSettings
     api.TableEnvironment = table.TableEnvironment
@@ -71,13 +86,17 @@ def bind_api(engine: str) -> None:
 
 
 def table_env(streaming: bool = True) -> Any:
+    """A table environment in the case's mode (``streaming``) unless the engine variant says
+    otherwise, at the variant's parallelism."""
+    if api.mode is not None:
+        streaming = api.mode == "streaming"
     settings = (
         api.EnvironmentSettings.in_streaming_mode()
         if streaming
         else api.EnvironmentSettings.in_batch_mode()
     )
     t_env = api.TableEnvironment.create(settings)
-    t_env.get_config().set("parallelism.default", "1")
+    t_env.get_config().set("parallelism.default", str(api.parallelism))
     return t_env
 
 
@@ -161,6 +180,46 @@ def api_join(p: dict, watch: Stopwatch) -> dict:
     return {"check": _check_rows([tuple(r) for r in rows])}
 
 
+def api_groupby_stream(p: dict, watch: Stopwatch) -> dict:
+    """GROUP BY over the keyed CSV into blackhole: streaming (an updating changelog, every row
+    updates its group) unless the engine variant runs it in batch mode (final rows only)."""
+    t_env = table_env()
+    t_env.execute_sql(
+        f"CREATE TABLE facts (k BIGINT, v DOUBLE) WITH "
+        f"('connector' = 'filesystem', 'path' = '{p['csv']}', 'format' = 'csv')"
+    )
+    t_env.execute_sql(
+        "CREATE TABLE sink (k BIGINT, n BIGINT, total DOUBLE, mean DOUBLE, lo DOUBLE, "
+        "hi DOUBLE) WITH ('connector' = 'blackhole')"
+    )
+    with watch.timing():
+        t_env.execute_sql("INSERT INTO sink " + GROUPBY_SQL.format(table="facts")).wait()
+    return {}
+
+
+def format_row(i: int, v: float) -> str:
+    """The parallel UDF case's per-row work, and the CPU calibration's: a few µs of Python."""
+    return f"{i:x}/{v:.4f}/{v * 3.7:.2e}".upper()
+
+
+def api_udf_parallel(p: dict, watch: Stopwatch) -> dict:
+    @api.udf(result_type=api.DataTypes.STRING())
+    def label(i: int, v: float) -> str:
+        return format_row(i, v)
+
+    t_env = table_env()
+    t_env.execute_sql(
+        f"CREATE TABLE src (id BIGINT, v DOUBLE) WITH "
+        f"('connector' = 'filesystem', 'path' = '{p['csv']}', 'format' = 'csv')"
+    )
+    t_env.execute_sql("CREATE TABLE sink (id BIGINT, s STRING) WITH ('connector' = 'blackhole')")
+    with watch.timing():
+        t_env.from_path("src").select(
+            api.col("id"), label(api.col("id"), api.col("v")).alias("s")
+        ).execute_insert("sink").wait()
+    return {}
+
+
 def api_nexmark(p: dict, watch: Stopwatch) -> dict:
     nexmark = importlib.import_module("benchmarks.suite.nexmark")
     t_env = table_env()
@@ -229,6 +288,14 @@ def duckdb_join(p: dict, watch: Stopwatch) -> dict:
             JOIN_SQL.format(fact=f"read_parquet('{p['fact']}')", dim=f"read_parquet('{p['dim']}')")
         ).fetchall()
     return {"check": _check_rows(rows)}
+
+
+def duckdb_groupby_stream(p: dict, watch: Stopwatch) -> dict:
+    con = duckdb_connect()
+    source = f"read_csv('{p['csv']}', header = false, columns = {{'k': 'BIGINT', 'v': 'DOUBLE'}})"
+    with watch.timing():
+        n = _drain(con.execute(GROUPBY_SQL.format(table=source)))
+    return {"check": n}
 
 
 def duckdb_nexmark(p: dict, watch: Stopwatch) -> dict:
@@ -320,12 +387,55 @@ def floor_join(p: dict, watch: Stopwatch) -> dict:
     return {"check": _check_table(out, ["category", "amount_count", "amount_sum"])}
 
 
+def floor_groupby_stream(p: dict, watch: Stopwatch) -> dict:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    with watch.timing():
+        table = csv.read_csv(
+            p["csv"],
+            read_options=csv.ReadOptions(column_names=["k", "v"]),
+            convert_options=csv.ConvertOptions(column_types={"k": pa.int64(), "v": pa.float64()}),
+        )
+        out = table.group_by("k").aggregate(
+            [("v", "count"), ("v", "sum"), ("v", "mean"), ("v", "min"), ("v", "max")]
+        )
+    return {"check": out.num_rows}
+
+
 def floor_nexmark(p: dict, watch: Stopwatch) -> dict:
     nexmark = importlib.import_module("benchmarks.suite.nexmark")
     with watch.timing():
         bids = nexmark.read_bids(p["bid"])
         out = nexmark.floor_query(p["query"], bids)
     return {"check": out.num_rows}
+
+
+# --- Calibration: the machine's parallel capacity ---------------------------------------------
+
+
+def _cpu_work(loops: int) -> None:
+    for i in range(loops):
+        format_row(i, i * 0.001)
+
+
+def cpu_udf_parallel(p: dict, watch: Stopwatch) -> dict:
+    """``api.processes`` forked processes each do the same fixed work (``loops`` calls of the
+    UDF case's ``format_row``) at once; the time is until the last one ends."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with watch.timing():
+        workers = [context.Process(target=_cpu_work, args=(p["loops"],))
+                   for _ in range(api.processes)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    failed = [w.exitcode for w in workers if w.exitcode != 0]
+    if failed:
+        raise RuntimeError(f"calibration processes failed: exit codes {failed}")
+    return {"check": api.processes * p["loops"]}
 
 
 # --- Shared helpers ------------------------------------------------------------------------------
@@ -367,6 +477,8 @@ CASES: dict[str, dict[str, Callable[[dict, Stopwatch], dict]]] = {
         "groupby": api_groupby,
         "join": api_join,
         "nexmark": api_nexmark,
+        "groupby_stream": api_groupby_stream,
+        "udf_parallel": api_udf_parallel,
     },
     "duckdb": {
         "sql": duckdb_sql,
@@ -374,6 +486,7 @@ CASES: dict[str, dict[str, Callable[[dict, Stopwatch], dict]]] = {
         "groupby": duckdb_groupby,
         "join": duckdb_join,
         "nexmark": duckdb_nexmark,
+        "groupby_stream": duckdb_groupby_stream,
     },
     "floor": {
         "sql": floor_sql,
@@ -384,15 +497,22 @@ CASES: dict[str, dict[str, Callable[[dict, Stopwatch], dict]]] = {
         "groupby": floor_groupby,
         "join": floor_join,
         "nexmark": floor_nexmark,
+        "groupby_stream": floor_groupby_stream,
+    },
+    "cpu": {
+        "udf_parallel": cpu_udf_parallel,
     },
 }
 
 
-def run(engine: str, case: str, params: dict) -> dict:
-    """Run ``case`` on ``engine`` with ``params``; returns the result line's payload."""
+def run(engine: str, case: str, params: dict, mode: str | None = None, parallelism: int = 1,
+        volley_path: str | None = None, processes: int = 1) -> dict:
+    """Run ``case`` on ``engine`` with ``params``; returns the result line's payload. The other
+    arguments are the engine variant's (see the module docstring)."""
     family = "api" if engine in ("volley", "pyflink") else engine
+    api.processes = processes
     if family == "api":
-        bind_api(engine)
+        bind_api(engine, mode, parallelism, volley_path)
     elif family == "floor":
         # Hand-written code pays its imports at process start, not inside the computation
         # (pyarrow imports pandas lazily on first use otherwise).
@@ -418,11 +538,19 @@ def own_peak_rss() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="run one benchmark case on one engine")
-    parser.add_argument("--engine", required=True, choices=["volley", "pyflink", "duckdb", "floor"])
+    parser.add_argument("--engine", required=True,
+                        choices=["volley", "pyflink", "duckdb", "floor", "cpu"])
     parser.add_argument("--case", required=True)
     parser.add_argument("--params", default="{}", help="JSON object of the case's inputs")
+    parser.add_argument("--mode", choices=["streaming", "batch"], default=None,
+                        help="run the case's program in this mode (default: the case's own)")
+    parser.add_argument("--parallelism", type=int, default=1, help="parallelism.default")
+    parser.add_argument("--volley-path", default=None,
+                        help="a checkout whose Volley to import instead of this one's")
+    parser.add_argument("--processes", type=int, default=1, help="--engine cpu: processes")
     args = parser.parse_args(argv)
-    result = run(args.engine, args.case, json.loads(args.params))
+    result = run(args.engine, args.case, json.loads(args.params), args.mode, args.parallelism,
+                 args.volley_path, args.processes)
     result["peak_rss"] = own_peak_rss()
     print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 0

@@ -31,3 +31,28 @@ def test_every_case_runs_on_tiny_input(tmp_path: Path) -> None:
         assert f"### {case.name}:" in text
     assert "failed:" not in text
     assert "| Volley |" in text and "| DuckDB |" in text and "| floor |" in text
+    # the engine variants and the calibration of the new cases ran
+    for label in ("Volley batch", "Volley p2", "CPU x1", "CPU x2"):
+        assert f"| {label} |" in text, label
+    assert "### checkpoints:" in text
+    assert "Against the baseline" not in text
+
+
+@pytest.mark.slow
+def test_baseline_runs_another_checkouts_volley(tmp_path: Path) -> None:
+    """``--baseline`` adds Volley of another checkout (here: this one) beside Volley, and the
+    report's new/old table; cases without a baseline (udf-parallel) run without it."""
+    report = tmp_path / "report.md"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--quick", "--repeat", "1",
+         "--cases", "startup,sql,udf-parallel", "--engines", "volley",
+         "--baseline", str(ROOT), "--out", str(report)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = report.read_text()
+    assert "failed:" not in text
+    assert "## Against the baseline" in text
+    assert "| startup (process) |" in text and "| sql (job) |" in text
+    assert "| udf-parallel" not in text.split("## Against the baseline")[1].split("## Cases")[0]
+    assert text.count("| Volley baseline |") == 2
