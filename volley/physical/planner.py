@@ -172,6 +172,10 @@ class PhysicalPlanner:
             return self._op("over_aggregate", node, {
                 "partition_keys": node.partition_keys, "order_keys": node.order_keys,
                 "aggs": node.aggs, "frame": node.frame}, [node.input])
+        from volley.physical.time_joins import TIME_JOINS, plan_time_join
+
+        if isinstance(node, TIME_JOINS):
+            return plan_time_join(self, node)
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
     def _splits(self, table: TableSpec) -> int | None:

@@ -18,6 +18,7 @@ from sqlglot import exp
 from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
+from volley.plan.time_joins import join_node
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
@@ -172,15 +173,16 @@ def _strip_alias(node: exp.Expression) -> exp.Expression:
 
 
 def _unique_names(names: list[str]) -> list[str]:
+    """Repeated names get a counter from 0, as Calcite uniquifies them: ``v, v0, v1``."""
     seen: dict[str, int] = {}
     out = []
     for name in names:
         if name in seen:
             seen[name] += 1
-            candidate = f"{name}{seen[name] - 1}"
+            candidate = f"{name}{seen[name] - 2}"
             while candidate in seen:
                 seen[name] += 1
-                candidate = f"{name}{seen[name] - 1}"
+                candidate = f"{name}{seen[name] - 2}"
             seen[candidate] = 1
             out.append(candidate)
         else:
@@ -636,6 +638,10 @@ class QueryBinder:
             name = ".".join(p.name for p in node.parts) if node.parts else node.name
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
+            if node.args.get("version") is not None:
+                from volley.sql.binder_time import version_outside_join
+
+                version_outside_join(node)
             plan = self.ctes.get(name) or self.lookup_table(name)
             qualifier = node.alias or node.name
             return self._aliased(plan, node, qualifier)
@@ -695,7 +701,12 @@ class QueryBinder:
         return n.Values(row_type, table)
 
     def _join(self, plan: n.Node, scope: Scope, join: exp.Join) -> tuple[n.Node, Scope]:
-        right, right_scope = self._from(join.this)
+        target = join.this
+        version = target.args.get("version") if isinstance(target, exp.Table) else None
+        if version is not None:  # bound below; _from reads the table itself
+            target = target.copy()
+            target.set("version", None)
+        right, right_scope = self._from(target)
         side = (join.side or "").lower()
         kind = {"": "inner", "left": "left", "right": "right", "full": "full"}.get(side)
         if join.kind and join.kind.upper() == "CROSS":
@@ -726,7 +737,16 @@ class QueryBinder:
                 eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
                 cond = eq if cond is None else Call("and", (cond, eq), BooleanType())
             condition = cond
-        return n.Join(plan, right, kind, condition), combined
+        if version is not None:
+            from volley.sql.binder_time import temporal_join
+
+            node = temporal_join(plan, scope, right, target, version, kind, condition)
+        else:
+            node = join_node(plan, right, kind, condition)
+        if not isinstance(node, n.Join):  # a time-bounded join: the scope has its types
+            combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)
+                                for c, f in zip(combined.columns, node.schema.fields, strict=True)]
+        return node, combined
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
