@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from volley.errors import UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.join_keys import split_equi_condition
-from volley.plan.time_joins import IntervalJoin, LookupJoin, TemporalJoin, lookup_scan
+from volley.plan.time_joins import IntervalJoin, LookupJoin, TemporalJoin, lookup_scan, unique_key
 
 if TYPE_CHECKING:
     from volley.physical.plan_op import PlanOp
@@ -77,6 +77,6 @@ def _lookup_join(planner: PhysicalPlanner, node: LookupJoin) -> PlanOp:
     params = {"kind": node.kind, "left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
               "residual": residual, "table": planner.table_spec_of(scan),
               "table_schema": scan.schema.to_arrow_schema(),
-              "steps": tuple(reversed(steps)),
+              "steps": tuple(reversed(steps)), "unique_key": unique_key(node.right),
               "right_schema": node.right.schema.to_arrow_schema()}
     return planner._op("lookup_join", node, params, [node.left])

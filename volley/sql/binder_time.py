@@ -19,7 +19,7 @@ from volley.sql.binder_expr import ExprBinder, Scope
 
 
 def _table_name(table: exp.Table) -> str:
-    return table.alias_or_name
+    return ".".join(p.name for p in table.parts) if table.parts else table.name
 
 
 def _check_version(version: exp.Expression, table: exp.Table) -> exp.Expression:
