@@ -359,18 +359,34 @@ def unique_key(node: n.Node) -> tuple[int, ...] | None:
         where = {e.index: i for i, e in enumerate(node.exprs) if isinstance(e, InputRef)}
         return tuple(where[k] for k in inner) if all(k in where for k in inner) else None
     if isinstance(node, n.Filter):
-        if isinstance(node.input, n.Rank) and _first_rank_only(node.condition, node.input):
-            return tuple(node.input.partition_keys)
-        return unique_key(node.input)
+        dedup = _deduplication_key(node)
+        return dedup if dedup is not None else unique_key(node.input)
     if isinstance(node, n.Aggregate):
         return tuple(range(len(node.group_keys))) if node.group_keys else None
     return None
 
 
-def _first_rank_only(condition: Expr, rank: n.Rank) -> bool:
-    if rank.function != "row_number":
-        return False
-    column = len(rank.schema.fields) - 1
+def _deduplication_key(node: n.Filter) -> tuple[int, ...] | None:
+    """The partition keys of ``ROW_NUMBER() OVER (PARTITION BY ...)`` filtered to its first row
+    (through projections of plain columns), as columns of the filter; else None."""
+    projects: list[n.Project] = []
+    below = node.input
+    while isinstance(below, n.Project):
+        projects.append(below)
+        below = below.input
+    if not isinstance(below, n.Rank) or below.function != "row_number":
+        return None
+    columns = [*below.partition_keys, len(below.schema.fields) - 1]
+    for project in reversed(projects):  # bottom-up: where each column goes
+        where = {e.index: i for i, e in enumerate(project.exprs) if isinstance(e, InputRef)}
+        if not all(c in where for c in columns):
+            return None
+        columns = [where[c] for c in columns]
+    *keys, rank_column = columns
+    return tuple(keys) if _first_rank_only(node.condition, rank_column) else None
+
+
+def _first_rank_only(condition: Expr, column: int) -> bool:
     for c in conjuncts(condition):
         if not (isinstance(c, Call) and len(c.args) == 2):
             continue

@@ -112,6 +112,10 @@ class SelectRequest:
 def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:
     if req.where is not None:
         plan = bind_filter(plan, scope, req.where, "WHERE")
+        if not isinstance(plan, n.Filter):  # the WHERE made a join an interval join
+            scope = Scope([ScopeColumn(c.name, f.data_type, c.qualifier)
+                           for c, f in zip(scope.columns, plan.schema.fields, strict=True)],
+                          scope.functions, scope.substitutions, scope.grouped)
     items = _expand_stars(req.items, scope)
     names = _unique_names([output_name(it, i, req.auto_prefix) for i, it in enumerate(items)])
     has_agg = req.group_by is not None or any(contains_aggregate(i) for i in items) or (
@@ -743,9 +747,10 @@ class QueryBinder:
             node = temporal_join(plan, scope, right, target, version, kind, condition)
         else:
             node = join_node(plan, right, kind, condition)
-        if not isinstance(node, n.Join):  # a time-bounded join: the scope has its types
-            combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)
-                                for c, f in zip(combined.columns, node.schema.fields, strict=True)]
+        # the scope has the join's own types (a regular join's time attributes are plain
+        # timestamps; a time-bounded join keeps them)
+        combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)
+                            for c, f in zip(combined.columns, node.schema.fields, strict=True)]
         return node, combined
 
 
