@@ -115,10 +115,11 @@ def _row_model(spec, events) -> Counter:
     for event in events:
         if event[0] == "wm":
             wm = event[1] if wm is None else max(wm, event[1])
-            expire(max(wm, 0))
+            expire(max(wm, -BASE))
             continue
         _, port, rows = event
-        now = max(wm, 0) if wm is not None else 0
+        # the operator time is the watermark, 0 before a positive one (times here are - BASE)
+        now = max(wm, -BASE) if wm is not None else -BASE
         for row in rows:
             valid = row[1] is not None and (row[0] is not None or not p["left_keys"])
             emitted = False
@@ -167,8 +168,9 @@ def _schedule(left, right, sizes, order, watermarks, punctual):
         step = next(wm_choices, None)
         if step is not None:
             if punctual:
+                # a watermark at t says no row at or before t is still to come
                 later = [r[1] for side in pending for r in side if r[1] is not None]
-                limit = min(later) if later else 60
+                limit = min(later) - 1 if later else 60
                 events.append(("wm", BASE + min(limit, step)))
             else:
                 events.append(("wm", BASE + step))

@@ -106,8 +106,9 @@ def _schedule(left, versions, sizes, order, watermarks, changelog):
                        else _right_batch(chunk, changelog)))
         step = next(steps, None)
         if step is not None:
+            # a watermark at t says no row at or before t is still to come
             later = [r[1] for side in pending for r in side if r[1] is not None]
-            events.append(("wm", BASE + min(min(later, default=60), step)))
+            events.append(("wm", BASE + min(min(later, default=61) - 1, step)))
     return events
 
 

@@ -11,7 +11,7 @@ table when it opens (``lookup_join``) and joins each row as it passes, in either
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from volley.errors import UnsupportedFeatureError
 from volley.plan import nodes as n
@@ -20,12 +20,14 @@ from volley.plan.time_joins import IntervalJoin, LookupJoin, TemporalJoin, looku
 
 if TYPE_CHECKING:
     from volley.physical.plan_op import PlanOp
-    from volley.physical.planner import PhysicalPlanner
+
+#: the ``Planner`` calling in (not imported: the planner imports this module)
+Planner = Any
 
 TIME_JOINS = (IntervalJoin, TemporalJoin, LookupJoin)
 
 
-def plan_time_join(planner: PhysicalPlanner, node: n.Node) -> PlanOp:
+def plan_time_join(planner: Planner, node: n.Node) -> PlanOp:
     if isinstance(node, IntervalJoin):
         return _interval_join(planner, node)
     if isinstance(node, TemporalJoin):
@@ -34,7 +36,7 @@ def plan_time_join(planner: PhysicalPlanner, node: n.Node) -> PlanOp:
     return _lookup_join(planner, node)
 
 
-def _interval_join(planner: PhysicalPlanner, node: IntervalJoin) -> PlanOp:
+def _interval_join(planner: Planner, node: IntervalJoin) -> PlanOp:
     if not planner.streaming:
         return planner._join(n.Join(node.left, node.right, node.kind, node.condition), node)
     for side, name in ((node.left, "left"), (node.right, "right")):
@@ -53,7 +55,7 @@ def _interval_join(planner: PhysicalPlanner, node: IntervalJoin) -> PlanOp:
     return planner._op("interval_join", node, params, [node.left, node.right])
 
 
-def _temporal_join(planner: PhysicalPlanner, node: TemporalJoin) -> PlanOp:
+def _temporal_join(planner: Planner, node: TemporalJoin) -> PlanOp:
     left_keys, right_keys, residual = split_equi_condition(node.condition,
                                                            len(node.left.schema.fields))
     params = {"kind": node.kind, "left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
@@ -61,7 +63,7 @@ def _temporal_join(planner: PhysicalPlanner, node: TemporalJoin) -> PlanOp:
     return planner._op("temporal_join", node, params, [node.left, node.right])
 
 
-def _lookup_join(planner: PhysicalPlanner, node: LookupJoin) -> PlanOp:
+def _lookup_join(planner: Planner, node: LookupJoin) -> PlanOp:
     scan = lookup_scan(node.right)
     assert scan is not None
     steps: list[tuple[str, object]] = []
