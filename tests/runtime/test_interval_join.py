@@ -273,6 +273,29 @@ def test_state_stays_in_logarithmically_many_runs_and_expires_in_time_order():
             assert side.live_count() == t + 1 - (t - 10 - 2)
 
 
+def test_the_index_forgets_keys_whose_rows_all_expired(monkeypatch):
+    from volley.runtime import interval_state
+
+    monkeypatch.setattr(interval_state, "FORGET_AT_LEAST", 8)
+    spec = _spec("full", lower=-3, upper=2)
+    rng = np.random.default_rng(1)
+    left = [(int(k), t, 0) for t, k in enumerate(rng.integers(0, 50, 600))]
+    right = [(int(k), t, 0) for t, k in enumerate(rng.integers(0, 50, 600))]
+    events = []
+    for i in range(0, 600, 20):
+        events += [("rows", 0, left[i:i + 20]), ("rows", 1, right[i:i + 20]),
+                   ("wm", BASE + i + 19)]
+    harness = OperatorHarness(spec)
+    sizes = []
+    for event in events:
+        _feed(harness, event)
+        sizes.append(max(side._index.size for side in harness.operator._sides))
+    harness.end()
+    # (key, bucket) ids of expired rows are forgotten: the index stays near the live rows
+    assert max(sizes) < 200
+    assert Counter(_out_rows(harness.out.batches)) == _batch_model(spec, left, right)
+
+
 # -- checkpoints -----------------------------------------------------------------------------------
 
 def _events_strategy():

@@ -1,17 +1,22 @@
-"""One input's rows of an interval join, hashed by (join key, time bucket) and expired in time
+"""One input's rows of an interval join, indexed by (join key, time bucket) and expired in time
 order.
 
 A row of one input can only ever match rows of the other whose time lies in a window around its
-own (``IntervalJoinOp``), so rows are hashed by their key *and* their time bucket: a probe looks
+own (``IntervalJoinOp``), so rows are found by their key *and* their time bucket: a probe looks
 at the one or two buckets its window spans, not at every row of its key. Buckets are
 ``bucket_ms`` wide, at least the window's width.
 
-Rows sit in runs, as in ``GrowingBuildSide``: each batch is a run of its own, merged with the run
-before it while that one is at most twice its size, so a probe visits O(log n) runs and a row is
-hashed again O(log n) times. Each run also keeps its rows' order by time, so expiring the rows
-the watermark has made unreachable pops a prefix of each run's order: the cost is the rows that
-expire, never the rows that stay. A run that is more than half expired is rebuilt from its live
-rows (paid for by the rows that died), and a run that is all expired is dropped.
+Every (key, bucket) gets a dense id from one ``KeyIndex`` kept for the side (an open-addressing
+hash table in numpy: a batch costs the batch), hashed once when its row arrives. Rows sit in
+runs, as in ``GrowingBuildSide``: each batch is a run of its own, merged with the run before it
+while that one is at most twice its size, so a probe visits O(log n) runs; a run keeps its rows
+sorted by id (a probe finds a key's rows with a binary search) and by time. Merging runs is a
+concatenation and a sort, never a rehash.
+
+Expiring the rows the watermark has made unreachable pops a prefix of each run's time order: the
+cost is the rows that expire, never the rows that stay. A run that is more than half expired is
+rebuilt from its live rows (paid for by the rows that died), one that is all expired is dropped,
+and the index forgets the ids without live rows once they outnumber the live rows.
 
 Each row carries its time (epoch milliseconds), an arrival sequence number (so results come out
 in one order however the rows are split into runs) and whether it has been matched (an outer
@@ -27,25 +32,29 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from volley.runtime.join import RUN_MIN_SLOTS, BuildSide
-from volley.state import key_dictionary
+from volley.state import KeyIndex
+from volley.state.growable import ensure_capacity
 
 TIME = "__time"
 SEQ = "__seq"
 MATCHED = "__matched"
 KEY_GROUP = "__key_group"
+#: the index forgets dead ids once there are more of them than this and than live rows
+FORGET_AT_LEAST = 1024
 
 
 @dataclass
 class Run:
-    """Rows added together (or merged), with their hash index and their order by time."""
+    """Rows added together (or merged): their (key, bucket) ids, sorted, and their time order."""
 
     table: pa.Table
     times: np.ndarray
     seqs: np.ndarray
     matched: np.ndarray
     alive: np.ndarray
-    index: BuildSide | None
+    ids: np.ndarray  # (key, bucket) id of each row (-1 without join keys)
+    by_id: np.ndarray  # row numbers sorted by id (stable)
+    sorted_ids: np.ndarray  # ids[by_id]
     order: np.ndarray  # row numbers by time (stable)
     expired: int = 0  # how many rows of ``order`` have expired
     dead: int = 0
@@ -70,7 +79,13 @@ class IntervalSide:
         self.key_types = list(key_types)
         self.bucket_ms = max(1, int(bucket_ms))
         self.max_parallelism = max_parallelism
+        self._reset()
+
+    def _reset(self) -> None:
         self.runs: list[Run] = []
+        self._index = KeyIndex([*self.key_types, pa.int64()]) if self.keys else None
+        self._live_per_id = np.zeros(0, dtype=np.int64)
+        self._dead_ids = 0
 
     # -- adding ------------------------------------------------------------------------------------
     def add(self, table: pa.Table, times: np.ndarray, seqs: np.ndarray,
@@ -79,32 +94,25 @@ class IntervalSide:
         numbers and matched flags."""
         if table.num_rows == 0:
             return
-        self.runs.append(self._run(table.combine_chunks(), times, seqs, matched))
+        times = np.asarray(times, np.int64)
+        ids = np.full(len(times), -1, dtype=np.int64)
+        if self._index is not None:
+            known = self._index.size
+            ids = self._index.ids(self._key_columns(table, times))
+            self._live_per_id = ensure_capacity(self._live_per_id, self._index.size, 0)
+            old = ids[ids < known]  # ids that had no live row are alive again
+            self._dead_ids -= len(np.unique(old[self._live_per_id[old] == 0]))
+            np.add.at(self._live_per_id, ids, 1)
+        self.runs.append(_run(table.combine_chunks(), times, np.asarray(seqs, np.int64),
+                              np.asarray(matched, bool).copy(), ids))
         while len(self.runs) > 1 and self.runs[-2].live <= 2 * self.runs[-1].live:
             newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(self._merged(older, newer))
+            self.runs.append(_merged(older, newer))
 
-    def _run(self, table: pa.Table, times: np.ndarray, seqs: np.ndarray,
-             matched: np.ndarray) -> Run:
-        n = table.num_rows
-        index = None
-        if self.keys:
-            limit = min(key_dictionary.DIRECT_RANGE_LIMIT, max(RUN_MIN_SLOTS, 8 * n))
-            index = BuildSide(self._key_table(table, times), list(range(len(self.keys) + 1)),
-                              [*self.key_types, pa.int64()], limit)
-        order = np.argsort(times, kind="stable")
-        return Run(table, np.asarray(times, np.int64), np.asarray(seqs, np.int64),
-                   np.asarray(matched, bool).copy(), np.ones(n, dtype=bool), index, order)
-
-    def _key_table(self, table: pa.Table, times: np.ndarray) -> pa.Table:
+    def _key_columns(self, table: pa.Table, times: np.ndarray) -> list[pa.Array]:
         columns = [_column(table, k, t) for k, t in zip(self.keys, self.key_types, strict=True)]
         columns.append(pa.array(np.floor_divide(times, self.bucket_ms), pa.int64()))
-        return pa.Table.from_arrays(columns, names=[f"k{i}" for i in range(len(columns))])
-
-    def _merged(self, older: Run, newer: Run) -> Run:
-        parts = [_live_part(r) for r in (older, newer)]
-        table = pa.concat_tables([p[0] for p in parts])
-        return self._run(table, *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3)))
+        return columns
 
     # -- probing -----------------------------------------------------------------------------------
     def matches(self, keys: Sequence[pa.Array], low: np.ndarray, high: np.ndarray,
@@ -115,6 +123,12 @@ class IntervalSide:
         expired)."""
         if not self.runs or not len(low):
             return []
+        found = []
+        if self._index is None:  # no join key: the rows whose time lies in the window
+            for r, run in enumerate(self.runs):
+                p, s = _in_windows(run, low, high)
+                _keep(found, r, run, p, s, low, high, floor)
+            return found
         first, last = np.floor_divide(low, self.bucket_ms), np.floor_divide(high, self.bucket_ms)
         probes, buckets = [], []
         step = 0
@@ -126,29 +140,22 @@ class IntervalSide:
             buckets.append(first[rows] + step)
             step += 1
         probe_rows = np.concatenate(probes)
-        probe_keys = None
-        if self.keys:
-            take = pa.array(probe_rows)
-            columns = [k.take(take) for k in keys] + [pa.array(np.concatenate(buckets))]
-            probe_keys = pa.Table.from_arrays(
-                columns, names=[f"k{i}" for i in range(len(columns))])
-        found = []
+        take = pa.array(probe_rows)
+        ids = self._index.ids([k.take(take) for k in keys] + [pa.array(np.concatenate(buckets))],
+                              insert=False)
+        known = ids >= 0
+        probe_rows, ids = probe_rows[known], ids[known]
         for r, run in enumerate(self.runs):
-            if run.index is not None:
-                p, s = run.index.pairs(probe_keys, list(range(len(self.keys) + 1)))
-                p = probe_rows[p]
-            else:  # no join key: the rows whose time lies in the window, by binary search
-                p, s = _in_windows(run, low, high)
-            t = run.times[s]
-            ok = run.alive[s] & (t >= low[p]) & (t <= high[p]) & (t > floor)
-            if ok.any():
-                found.append((r, p[ok], s[ok]))
+            starts = np.searchsorted(run.sorted_ids, ids, side="left")
+            counts = np.searchsorted(run.sorted_ids, ids, side="right") - starts
+            p, s = _expand(probe_rows, starts, counts, run.by_id)
+            _keep(found, r, run, p, s, low, high, floor)
         return found
 
     # -- expiring ----------------------------------------------------------------------------------
     def expire(self, threshold: int) -> list[tuple[Run, np.ndarray]]:
         """Forget every row with time <= ``threshold``; return, per run, the rows that expired
-        (row numbers in the run, which is still readable until the next change)."""
+        (row numbers in the run, which stays readable until ``compact``)."""
         expired = []
         for run in self.runs:
             times_sorted = run.times[run.order[run.expired:]]
@@ -162,19 +169,39 @@ class IntervalSide:
             run.dead += len(rows)
             if len(rows):
                 expired.append((run, rows))
+                if self._index is not None:
+                    ids = run.ids[rows]
+                    np.subtract.at(self._live_per_id, ids, 1)
+                    self._dead_ids += int(np.count_nonzero(self._live_per_id[np.unique(ids)] == 0))
         return expired
 
     def compact(self) -> None:
-        """Drop runs that are all expired and rebuild those more than half expired."""
+        """Drop runs that are all expired, rebuild those more than half expired, and let the
+        index forget the ids without live rows once they outnumber the live rows."""
+        forget = self._index is not None and self._dead_ids > max(self.live_count(), FORGET_AT_LEAST)
         runs = []
         for run in self.runs:
             if run.live == 0:
                 continue
-            if run.dead > run.size // 2:
-                table, times, seqs, matched = _live_part(run)
-                run = self._run(table, times, seqs, matched)
+            if run.dead > run.size // 2 or (forget and run.dead):
+                run = _run(*_live_part(run))
             runs.append(run)
         self.runs = runs
+        if forget:
+            self._forget_dead_ids()
+
+    def _forget_dead_ids(self) -> None:
+        assert self._index is not None
+        size = self._index.size
+        live_ids = np.flatnonzero(self._live_per_id[:size] > 0)
+        self._index.keep(live_ids)
+        new_of_old = np.full(size, -1, dtype=np.int64)
+        new_of_old[live_ids] = np.arange(len(live_ids), dtype=np.int64)
+        self._live_per_id = self._live_per_id[live_ids].copy()
+        self._dead_ids = 0
+        for run in self.runs:  # all rows live now; renumbering keeps the id order
+            run.ids = new_of_old[run.ids]
+            run.sorted_ids = new_of_old[run.sorted_ids]
 
     def earliest_time(self) -> int | None:
         """The smallest time of a live row, or None."""
@@ -217,7 +244,7 @@ class IntervalSide:
         return key_groups(columns, self.max_parallelism)
 
     def restore(self, tables: Sequence[pa.Table], key_group_range=None) -> None:
-        self.runs = []
+        self._reset()
         parts = []
         for table in tables:
             if key_group_range is not None:
@@ -237,15 +264,40 @@ class IntervalSide:
         return max((int(r.seqs.max()) for r in self.runs if r.size), default=-1)
 
 
+def _run(table: pa.Table, times: np.ndarray, seqs: np.ndarray, matched: np.ndarray,
+         ids: np.ndarray) -> Run:
+    by_id = np.argsort(ids, kind="stable")
+    return Run(table, times, seqs, matched, np.ones(len(times), dtype=bool), ids, by_id,
+               ids[by_id], np.argsort(times, kind="stable"))
+
+
+def _merged(older: Run, newer: Run) -> Run:
+    parts = [_live_part(r) for r in (older, newer)]
+    table = pa.concat_tables([p[0] for p in parts])
+    return _run(table, *(np.concatenate([p[i] for p in parts]) for i in (1, 2, 3, 4)))
+
+
+def _expand(probe_rows: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+            by_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    total = int(counts.sum())
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(probe_rows, counts), by_id[np.repeat(starts, counts) + within]
+
+
 def _in_windows(run: Run, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(probe row, run row) for every run row whose time lies in a probe row's window."""
     ordered = run.times[run.order]
     starts = np.searchsorted(ordered, low, side="left")
     counts = np.maximum(np.searchsorted(ordered, high, side="right") - starts, 0)
-    total = int(counts.sum())
-    p = np.repeat(np.arange(len(low), dtype=np.int64), counts)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return p, run.order[np.repeat(starts, counts) + within]
+    return _expand(np.arange(len(low), dtype=np.int64), starts, counts, run.order)
+
+
+def _keep(found: list, r: int, run: Run, p: np.ndarray, s: np.ndarray, low: np.ndarray,
+          high: np.ndarray, floor: int) -> None:
+    t = run.times[s]
+    ok = run.alive[s] & (t >= low[p]) & (t <= high[p]) & (t > floor)
+    if ok.any():
+        found.append((r, p[ok], s[ok]))
 
 
 def _column(table: pa.Table, index: int, arrow_type: pa.DataType) -> pa.Array:
@@ -254,9 +306,9 @@ def _column(table: pa.Table, index: int, arrow_type: pa.DataType) -> pa.Array:
     return column if column.type == arrow_type else column.cast(arrow_type)
 
 
-def _live_part(run: Run) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray]:
+def _live_part(run: Run) -> tuple[pa.Table, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     if run.dead == 0:
-        return run.table, run.times, run.seqs, run.matched
+        return run.table, run.times, run.seqs, run.matched, run.ids
     keep = run.alive
     return (run.table.filter(pa.array(keep)), run.times[keep], run.seqs[keep],
-            run.matched[keep])
+            run.matched[keep], run.ids[keep])

@@ -33,11 +33,9 @@ from volley.runtime.join import _gather, _where_residual_holds
 from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
 from volley.runtime.ops_basic import eval_context, open_functions
 from volley.runtime.registry import operator_kind
-from volley.state import OperatorState
 
 MIN_WATERMARK = -(2**63)
 MAX_WATERMARK = 2**63 - 1
-_WATERMARK_STATE = pa.schema([("watermark", pa.int64())])
 _PER_MS = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}
 
 
@@ -54,6 +52,25 @@ def epoch_ms_with_nulls(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray,
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+class LastWatermark:
+    """The largest watermark an operator has seen, as state that every subtask of a restored
+    job gets whole (whatever the parallelism): it resumes from the smallest any subtask had."""
+
+    def __init__(self) -> None:
+        self.value = MIN_WATERMARK
+
+    def advance(self, timestamp: int) -> int:
+        self.value = max(self.value, timestamp)
+        return self.value
+
+    def snapshot(self) -> pa.Table:
+        return pa.table({"watermark": pa.array([self.value], pa.int64())})
+
+    def restore(self, tables: list[pa.Table], key_groups=None) -> None:
+        values = [v for t in tables for v in t.column("watermark").to_pylist()]
+        self.value = min(values) if values else MIN_WATERMARK
 
 
 @operator_kind("interval_join")
@@ -87,10 +104,7 @@ class IntervalJoinOp(Operator):
         if self._residual is not None:
             open_functions(ctx, [self._residual])
         self._eval = eval_context(ctx)
-        self._watermark_state = ctx.register_state("watermark", OperatorState(_WATERMARK_STATE))
-        restored = self._watermark_state.get()
-        self._watermark = int(pc.min(restored.column(0)).as_py()) if restored.num_rows \
-            else MIN_WATERMARK
+        self._watermark = ctx.register_state("watermark", LastWatermark())
         self._timers = None
         self._timer_at: int | None = None
         if self._proctime:
@@ -102,7 +116,7 @@ class IntervalJoinOp(Operator):
     def _operator_time(self) -> int:
         if self._proctime:
             return now_ms()
-        return self._watermark if self._watermark > 0 else 0
+        return self._watermark.value if self._watermark.value > 0 else 0
 
     def _expiration(self, side: int, operator_time: int) -> int:
         """Rows of ``side`` with a time at or below this are unreachable."""
@@ -201,7 +215,7 @@ class IntervalJoinOp(Operator):
     def on_watermark(self, timestamp: int) -> int | None:
         if self._proctime:
             return timestamp
-        self._watermark = max(self._watermark, timestamp)
+        self._watermark.advance(timestamp)
         self._expire(self._operator_time())
         if timestamp == MAX_WATERMARK:
             return timestamp
@@ -252,7 +266,3 @@ class IntervalJoinOp(Operator):
     def finish(self) -> None:
         """Every input ended: no row can match any more (also in a proctime join)."""
         self._expire(MAX_WATERMARK)
-
-    def prepare_snapshot(self, checkpoint_id: int) -> None:
-        self._watermark_state.set(pa.table({"watermark": pa.array([self._watermark],
-                                                                  pa.int64())}))

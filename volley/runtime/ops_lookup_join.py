@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from volley.plan.calls import key_types
 from volley.runtime.evaluator import compile_expr, evaluate_columns, evaluate_predicate
-from volley.runtime.join import BuildSide, probe_join
+from volley.runtime.hash_index import HashIndex
+from volley.runtime.join import _gather, _where_residual_holds
 from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
 from volley.runtime.ops_basic import eval_context, open_functions
 from volley.runtime.registry import operator_kind
@@ -40,7 +41,16 @@ class LookupJoinOp(Operator):
         if p["residual"] is not None:
             exprs.append(p["residual"])
         open_functions(ctx, exprs)
-        self._build = BuildSide(self._load(), list(p["right_keys"]), types)
+        table = self._load()
+        right_keys = list(p["right_keys"])
+        # rows with a NULL key can never match: they are not held
+        valid = np.ones(table.num_rows, dtype=bool)
+        for k in right_keys:
+            valid &= table.column(k).is_valid().to_numpy(zero_copy_only=False)
+        self._table = table if valid.all() else table.filter(pa.array(valid))
+        self._types = types
+        self._index = HashIndex([_cast(self._table.column(k), t)
+                                 for k, t in zip(right_keys, types, strict=True)], types)
 
     def _load(self) -> pa.Table:
         """The table's current content, through its projections and filters."""
@@ -73,9 +83,24 @@ class LookupJoinOp(Operator):
         if batch.num_rows == 0:
             return
         left = pa.Table.from_batches([batch])
-        result = probe_join(self._build, left, self.params["kind"], self._left_keys,
-                            self.params["residual"], self.spec.output_schema, self._eval)
-        emit_table(self.out, result)
+        keys = [_cast(left.column(k), t) for k, t in zip(self._left_keys, self._types, strict=True)]
+        valid = np.ones(left.num_rows, dtype=bool)
+        for key in keys:
+            if key.null_count:
+                valid &= key.is_valid().to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(valid)
+        take = pa.array(rows)
+        li, ri = self._index.pairs([key.take(take) for key in keys])
+        li = rows[li]
+        li, ri = _where_residual_holds(left, self._table, li, ri, self.params["residual"],
+                                       self._eval)
+        if self.params["kind"] == "left":
+            unmatched = np.setdiff1d(np.arange(left.num_rows, dtype=np.int64), li)
+            li = np.concatenate([li, unmatched])
+            ri = np.concatenate([ri, np.full(len(unmatched), -1, dtype=np.int64)])
+            order = np.argsort(li, kind="stable")  # in input order
+            li, ri = li[order], ri[order]
+        emit_table(self.out, _gather(left, self._table, li, ri, self.spec.output_schema))
 
 
 def _last_per_key(table: pa.Table, key: list[int]) -> pa.Table:
@@ -87,3 +112,9 @@ def _last_per_key(table: pa.Table, key: list[int]) -> pa.Table:
     _, first_from_end = np.unique(ids[::-1], return_index=True)
     last = np.sort(len(ids) - 1 - first_from_end)
     return table if len(last) == table.num_rows else table.take(pa.array(last))
+
+
+def _cast(column: pa.Array | pa.ChunkedArray, arrow_type: pa.DataType) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return column if column.type == arrow_type else column.cast(arrow_type)

@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from volley.common.changelog import DELETE, UPDATE_BEFORE
 from volley.plan.calls import key_types
 from volley.runtime.join import _gather, _where_residual_holds
 from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
 from volley.runtime.ops_basic import eval_context, open_functions, row_kind_index
-from volley.runtime.ops_interval_join import epoch_ms_with_nulls
+from volley.runtime.ops_interval_join import LastWatermark, epoch_ms_with_nulls
 from volley.runtime.registry import operator_kind
 from volley.runtime.temporal_state import CurrentVersions, PendingRows, key_columns
-from volley.state import OperatorState
 
 MIN_WATERMARK = -(2**63)
 _DELETED = "__deleted"
-_WATERMARK_STATE = pa.schema([("watermark", pa.int64())])
 
 
 @operator_kind("temporal_join")
@@ -68,10 +65,7 @@ class TemporalJoinOp(Operator):
         if self._residual is not None:
             open_functions(ctx, [self._residual])
         self._eval = eval_context(ctx)
-        self._watermark_state = ctx.register_state("watermark", OperatorState(_WATERMARK_STATE))
-        restored = self._watermark_state.get()
-        self._watermark = int(pc.min(restored.column(0)).as_py()) if restored.num_rows \
-            else MIN_WATERMARK
+        self._watermark = ctx.register_state("watermark", LastWatermark())
 
     def process(self, batch: pa.RecordBatch, port: int) -> None:
         if batch.num_rows == 0:
@@ -112,8 +106,7 @@ class TemporalJoinOp(Operator):
 
     # -- firing ------------------------------------------------------------------------------------
     def on_watermark(self, timestamp: int) -> int | None:
-        self._watermark = max(self._watermark, timestamp)
-        self._fire(self._watermark)
+        self._fire(self._watermark.advance(timestamp))
         return timestamp
 
     def _fire(self, watermark: int) -> None:
@@ -204,10 +197,6 @@ class TemporalJoinOp(Operator):
 
     def finish(self) -> None:
         self._fire(2**63 - 1)
-
-    def prepare_snapshot(self, checkpoint_id: int) -> None:
-        self._watermark_state.set(pa.table({"watermark": pa.array([self._watermark],
-                                                                  pa.int64())}))
 
 
 def _latest_at(keys: list[pa.Array], times: np.ndarray,
