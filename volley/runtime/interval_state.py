@@ -123,7 +123,7 @@ class IntervalSide:
         expired)."""
         if not self.runs or not len(low):
             return []
-        found = []
+        found: list[tuple[int, np.ndarray, np.ndarray]] = []
         if self._index is None:  # no join key: the rows whose time lies in the window
             for r, run in enumerate(self.runs):
                 p, s = _in_windows(run, low, high)
