@@ -17,9 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from volley.connectors.base import ChangelogMode, TableSpec
+from volley.connectors.base import TableSpec
 from volley.errors import (
-    ChangelogModeError,
     PlanError,
     UnsupportedFeatureError,
 )
@@ -28,6 +27,7 @@ from volley.optimizer import optimize
 from volley.physical.planner import PhysicalPlanner
 from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
+from volley.plan.changelog import UpdateKind
 from volley.plan.expressions import Call, Cast, Expr, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
 from volley.runners.local import LocalRunner
@@ -404,8 +404,10 @@ class TableEnvironment:
         planner = self._planner(self._job_settings())
         planner.add_collect(plan)
         handle = self._submit(planner, "collect", driven=True)
+        keys = planner.changelogs.upsert_keys(plan) if self._streaming else None
+        key = None if not keys else tuple(sorted(min(keys, key=lambda k: (len(k), sorted(k)))))
         return TableResult(plan.schema, handle.results(), streaming=self._streaming,
-                           on_close=handle.cancel, handle=handle)
+                           on_close=handle.cancel, handle=handle, upsert_key=key)
 
     def _job_parameters(self) -> dict[str, str]:
         """``pipeline.global-job-parameters``: given as ``key:value,key:value`` (Flink's map
@@ -439,15 +441,14 @@ class TableEnvironment:
             plan = self._conform_to_sink(self._optimize(plan), name, obj)
             spec = self._spec(name, obj)
             sink = create_sink(spec)  # checks the options and the changelog before the job runs
-            mode = plan.changelog_mode() if self._streaming else ChangelogMode.INSERT_ONLY
-            if mode not in sink.accepted_changelog_modes:
-                raise ChangelogModeError(
-                    f"table sink {name!r} does not support consuming update changes, which the "
-                    f"query produces ({_updating_node(plan)}); write to a sink that accepts "
-                    "updates (e.g. 'print'), or run the job in batch mode"
-                )
-            planner.add_sink(plan, spec, overwrite)
-            names.append(f"default_catalog.default_database.{name}")
+            qualified = f"default_catalog.default_database.{name}"
+            update = UpdateKind.NONE
+            if self._streaming:  # an upsert sink (a primary key) takes only its key's updates
+                primary_key = tuple(plan.schema.names.index(c) for c in obj.primary_key)
+                update = planner.changelogs.sink_update_kind(
+                    plan, qualified, sink.accepted_changelog_modes, primary_key)
+            planner.add_sink(plan, spec, overwrite, update)
+            names.append(qualified)
         handle = self._submit(planner, job_name or "insert")
         from volley.plan.types import BigIntType
 
@@ -522,13 +523,6 @@ def _split_map(text: str) -> list[str]:
     if current.strip():
         items.append(current)
     return [i for i in items if i.strip()]
-
-
-def _updating_node(plan: n.Node) -> str:
-    for child in plan.inputs:
-        if child.changelog_mode() is not ChangelogMode.INSERT_ONLY:
-            return _updating_node(child)
-    return plan.describe()
 
 
 def _to_arrow_value(v: Any) -> Any:

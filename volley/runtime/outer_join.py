@@ -1,0 +1,126 @@
+"""The changes one batch makes to a streaming outer join's result (Flink's
+``StreamingJoinOperator``), computed for the whole batch at once.
+
+Every row an outer side keeps carries how many rows of the other side it matches. A row of the
+batch (the *probe*), in order, as Flink processes it:
+
+* an insert (``+I``/``+U``) with matches: for each match, ``-D`` of the match padded with NULLs
+  if the match is on an outer side and had no match before, then ``+I`` of the joined row;
+  without matches, ``+I`` of the probe row padded with NULLs if its side is outer;
+* a retraction (``-U``/``-D``) with matches: for each match, the joined row retracted (``-D``;
+  the probe's own kind when its side is not outer), then ``+I`` of the match padded with NULLs
+  if the match is on an outer side and this was its last match; without matches, ``-D`` of the
+  padded probe row if its side is outer.
+
+Rows of one batch come from one input, so they never match each other; what one of them changes
+for the next is the match counts of the other side's rows, and those follow from a running sum
+over the batch's pairs, grouped by the matched row. Matches of a probe row come in the order the
+other side's rows arrived (Flink's come in its state's hash order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from volley.common.changelog import DELETE, INSERT, UPDATE_AFTER
+from volley.plan.expressions import Expr
+from volley.runtime.evaluator import EvalContext
+from volley.runtime.join import GrowingBuildSide, _gather
+
+
+@dataclass
+class JoinChanges:
+    """A batch's output: ``rows`` (the join's columns) with their ``kinds``, and how many rows
+    of the other side each probe row matched (``matches``)."""
+
+    rows: pa.Table
+    kinds: np.ndarray
+    matches: np.ndarray
+
+
+def join_changes(probe: pa.Table, kinds: np.ndarray, probe_is_left: bool,
+                 other: GrowingBuildSide, probe_keys: list[int], residual: Expr | None,
+                 out: pa.Schema, ctx: EvalContext, probe_outer: bool, other_outer: bool,
+                 ) -> JoinChanges:
+    """The changes of ``probe`` (row kinds ``kinds``) joined with ``other``'s live rows; the
+    match counts of ``other``'s rows (a counted side when ``other_outer``) are brought up to
+    date. ``out``: the output's value columns."""
+    n = probe.num_rows
+    accumulate = (kinds == INSERT) | (kinds == UPDATE_AFTER)
+    found = other.matching(probe, probe_keys, probe_is_left, residual, ctx)
+    if found:
+        run_of = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p, _ in found])
+        p = np.concatenate([p for _, p, _ in found])
+        r = np.concatenate([r for _, _, r in found])
+        matched = pa.concat_tables([other.runs[i].table.take(pa.array(rows))
+                                    for i, _, rows in found])
+        # pairs by probe row, then by when the matched row arrived (run, then row in run)
+        order = np.lexsort((r, run_of, p))
+        p, run_of, r = p[order], run_of[order], r[order]
+        matched = matched.take(pa.array(order))
+    else:
+        p = run_of = r = np.zeros(0, dtype=np.int64)
+        matched = other.schema.empty_table()
+    sign = np.where(accumulate[p], 1, -1).astype(np.int64)
+    padded_other = np.zeros(len(p), dtype=bool)
+    if other_outer and len(p):
+        before = _counts_before(other, run_of, r, sign)
+        padded_other = np.where(accumulate[p], before == 0, before == 1)
+    matches = np.bincount(p, minlength=n).astype(np.int64)
+
+    # the joined rows (sub-position 1 after an insert's padded match, 0 before a retraction's)
+    joined_kind = np.where(accumulate[p], INSERT, DELETE).astype(np.int8)
+    if not (probe_outer or other_outer):
+        joined_kind = kinds[p].astype(np.int8)
+    elif not probe_outer:
+        joined_kind = np.where(accumulate[p], INSERT, kinds[p]).astype(np.int8)
+    pair = np.arange(len(p), dtype=np.int64)
+    parts = [(p, pair, np.where(accumulate[p], 1, 0), p, pair, joined_kind)]
+    if padded_other.any():
+        q = np.flatnonzero(padded_other)
+        parts.append((p[q], q, np.where(accumulate[p[q]], 0, 1), np.full(len(q), -1), q,
+                      np.where(accumulate[p[q]], DELETE, INSERT).astype(np.int8)))
+    if probe_outer:
+        alone = np.flatnonzero(matches == 0)
+        parts.append((alone, np.full(len(alone), -1), np.zeros(len(alone)), alone,
+                      np.full(len(alone), -1),
+                      np.where(accumulate[alone], INSERT, DELETE).astype(np.int8)))
+    key_row, key_pair, key_sub, probe_rows, matched_rows, out_kinds = (
+        np.concatenate([part[i] for part in parts]) for i in range(6))
+    order = np.lexsort((key_sub, key_pair, key_row))
+    probe_rows, matched_rows = probe_rows[order].astype(np.int64), matched_rows[order].astype(np.int64)
+    if probe_is_left:
+        rows = _gather(probe, matched, probe_rows, matched_rows, out)
+    else:
+        rows = _gather(matched, probe, matched_rows, probe_rows, out)
+    return JoinChanges(rows, out_kinds[order].astype(np.int8), matches)
+
+
+def _counts_before(side: GrowingBuildSide, run_of: np.ndarray, rows: np.ndarray,
+                   sign: np.ndarray) -> np.ndarray:
+    """Each pair's matched row's match count just before the pair (pairs in processing order;
+    ``sign`` +1 for a probe insert, -1 for a retraction), and the counts after the whole batch
+    written back."""
+    offsets = side.offsets()
+    row_ids = offsets[run_of] + rows
+    by_row = np.argsort(row_ids, kind="stable")
+    ids, signs = row_ids[by_row], sign[by_row]
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    running = np.cumsum(signs)
+    starts = np.flatnonzero(first)
+    base = np.repeat(running[starts] - signs[starts], np.diff(np.append(starts, len(ids))))
+    stored = np.concatenate([run.matches for run in side.runs])  # type: ignore[attr-defined]
+    before = np.empty(len(ids), dtype=np.int64)
+    before[by_row] = stored[ids] + (running - base) - signs
+    # write back each matched row's count after the batch
+    last = np.append(starts[1:], len(ids)) - 1
+    totals = stored[ids[last]] + running[last] - base[last]
+    run_index = np.searchsorted(offsets, ids[last], side="right") - 1
+    for index in np.unique(run_index):
+        at = run_index == index
+        side.runs[index].matches[ids[last][at] - offsets[index]] = totals[at]  # type: ignore[attr-defined]
+    return before
