@@ -160,8 +160,12 @@ class PhysicalPlanner:
         if isinstance(node, n.SetOp):
             if node.kind == "union" and node.all:
                 return self._op("union", node, {}, [node.left, node.right])
-            return self._op("stream_set_op" if self.streaming else "set_op", node,
-                            {"kind": node.kind, "all": node.all}, [node.left, node.right])
+            params = {"kind": node.kind, "all": node.all}
+            if self.streaming and node.kind != "union" and not node.all:
+                # as Flink, which drops the distinct aggregation over a unique semi/anti join
+                params["left_unique"] = self.changelogs.upsert_keys(node.left) is not None
+            return self._op("stream_set_op" if self.streaming else "set_op", node, params,
+                            [node.left, node.right])
         if isinstance(node, n.Sort):
             if self.streaming:
                 if node.keys:

@@ -9,7 +9,8 @@ change emits is Flink's output for that row, whose plans these are:
   ``-D`` when its last copy goes, nothing in between;
 * INTERSECT / EXCEPT: a semi / anti join of the left input on the right, under a distinct
   aggregation — ``+I`` when the row becomes present (``left > 0`` and ``right > 0``; for EXCEPT
-  ``right == 0``), ``-D`` when it stops being so;
+  ``right == 0``), ``-D`` when it stops being so; over a left input that is unique already,
+  the join alone, which passes on its inputs' kinds;
 * INTERSECT ALL / EXCEPT ALL: per row the counts of both sides, kept when ``min(left, right)``
   (``left - right``) is positive, each result repeated that many times — the old copies
   retracted (``-U``, or ``-D`` when the row leaves both inputs) and the new ones emitted
@@ -34,8 +35,10 @@ from volley.runtime.registry import operator_kind
 @operator_kind("stream_set_op")
 class StreamSetOp(Operator):
     """``params``: ``kind`` (``union``, ``intersect``, ``minus``), ``all`` (INTERSECT ALL,
-    EXCEPT ALL; UNION ALL is the ``union`` kind). The per-row counts are declared keyed
-    state (``counts``); the input is hash-partitioned by the whole row."""
+    EXCEPT ALL; UNION ALL is the ``union`` kind), ``left_unique`` (INTERSECT / EXCEPT of a left
+    input with a key: a semi / anti join alone, see ``_semi_or_anti_join``). The per-row
+    counts are declared keyed state (``counts``); the input is hash-partitioned by the whole
+    row."""
 
     name = "SetOp"
 
@@ -55,6 +58,7 @@ class StreamSetOp(Operator):
             return
         kinds_at = self._kind_columns[port]
         sign = np.ones(batch.num_rows, dtype=np.int64)
+        kinds = np.zeros(batch.num_rows, dtype=np.int8)
         if kinds_at is not None:
             kinds = batch.column(kinds_at).to_numpy(zero_copy_only=False)
             sign[(kinds == UPDATE_BEFORE) | (kinds == DELETE)] = -1
@@ -70,13 +74,19 @@ class StreamSetOp(Operator):
         left0, right0 = (before, other) if port == 0 else (other, before)
         left1, right1 = (after, other) if port == 0 else (other, after)
         self._store(ids, port, after, left1 + right1)
-        copies_old, copies_new = _result_sizes(self.params["kind"], self.params["all"],
-                                               left0, right0, left1, right1)
-        existed, exists = left0 + right0 > 0, left1 + right1 > 0
-        kind_old = np.where(exists, UPDATE_BEFORE, DELETE).astype(np.int8)
-        kind_new = np.where(existed, UPDATE_AFTER, INSERT).astype(np.int8)
-        if not self.params["all"]:  # a distinct result is inserted or deleted, never updated
-            kind_old[:], kind_new[:] = DELETE, INSERT
+        if self.params.get("left_unique"):
+            copies_old = np.zeros(len(ids), dtype=np.int64)
+            kind_old = np.zeros(len(ids), dtype=np.int8)
+            copies_new, kind_new = _semi_or_anti_join(self.params["kind"] == "minus", port,
+                                                      sign, kinds, left0, right0)
+        else:
+            copies_old, copies_new = _result_sizes(self.params["kind"], self.params["all"],
+                                                   left0, right0, left1, right1)
+            existed, exists = left0 + right0 > 0, left1 + right1 > 0
+            kind_old = np.where(exists, UPDATE_BEFORE, DELETE).astype(np.int8)
+            kind_new = np.where(existed, UPDATE_AFTER, INSERT).astype(np.int8)
+            if not self.params["all"]:  # a distinct result is inserted or deleted, not updated
+                kind_old[:], kind_new[:] = DELETE, INSERT
         # per input row, its old copies (retracted) and then its new ones
         copies = np.stack([copies_old, copies_new], axis=1).reshape(-1)
         if not copies.any():
@@ -118,6 +128,25 @@ def _last_of_each(ids: np.ndarray) -> np.ndarray:
     reverse = ids[::-1]
     _, first_in_reverse = np.unique(reverse, return_index=True)
     return len(ids) - 1 - first_in_reverse
+
+
+def _semi_or_anti_join(anti: bool, port: int, sign: np.ndarray, kinds: np.ndarray,
+                       left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """INTERSECT / EXCEPT of a left input that is unique already (it has a key): Flink drops
+    the distinct aggregation and runs the semi / anti join alone (``left``, ``right``: the
+    counts before each input row). A left row passes with its own kind when the right holds
+    it (semi) or not (anti); a right row that gives the left rows their first match emits them
+    with its own kind (semi) or ``-D`` (anti), one that takes their last match with its kind
+    (semi) or ``+I`` (anti)."""
+    if port == 0:
+        present = right > 0
+        return (present != anti).astype(np.int64), kinds.astype(np.int8)
+    first = (sign > 0) & (right == 0)
+    last = (sign < 0) & (right == 1)
+    copies = np.where(first | last, np.maximum(left, 0), 0)
+    if anti:
+        return copies, np.where(first, DELETE, INSERT).astype(np.int8)
+    return copies, kinds.astype(np.int8)
 
 
 def _result_sizes(kind: str, all_rows: bool, left0: np.ndarray, right0: np.ndarray,
