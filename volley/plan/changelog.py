@@ -321,3 +321,18 @@ def _kept_column(expr: object) -> int | None:
                 and source.rank <= target.rank:  # type: ignore[attr-defined]
             return expr.operand.index
     return None
+
+
+def explain_changelogs(plan: n.Node, inference: ChangelogInference,
+                       update: UpdateKind = BEFORE_AND_AFTER, indent: int = 0) -> list[str]:
+    """``explain_tree`` with each node's changelog mode, as Flink's ``ExplainDetail.
+    CHANGELOG_MODE`` shows it: ``Aggregate(..., changelogMode=[I,UB,UA])``."""
+    update = inference.required(plan, update)
+    text = plan.describe()
+    mode = f"changelogMode=[{inference.changelog(plan, update)}]"
+    text = f"{text[:-1]}, {mode})" if text.endswith(")") else f"{text}({mode})"
+    lines = [("   " * indent) + ("+- " if indent else "") + text]
+    for index, child in enumerate(plan.inputs):
+        lines += explain_changelogs(child, inference,
+                                    inference.child_requirement(plan, update, index), indent + 1)
+    return lines

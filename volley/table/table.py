@@ -285,7 +285,7 @@ class Table:
         print(self.get_schema())
 
     def explain(self, *extra_details: Any) -> str:
-        return self._t_env._explain_plan(self._plan)
+        return self._t_env._explain_plan(self._plan, extra_details)
 
     def __str__(self) -> str:
         return f"Table({', '.join(self._plan.schema.names)})"

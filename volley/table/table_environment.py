@@ -342,7 +342,7 @@ class TableEnvironment:
         return execute_statement(self, parse_statement(stmt))
 
     def explain_sql(self, stmt: str, *extra_details: Any) -> str:
-        return self._explain_plan(self.sql_query(stmt).plan)
+        return self._explain_plan(self.sql_query(stmt).plan, extra_details)
 
     def create_statement_set(self) -> StatementSet:
         return StatementSet(self)
@@ -360,11 +360,45 @@ class TableEnvironment:
         result.wait()
         return result
 
-    def _explain_plan(self, plan: n.Node) -> str:
+    def _explain_plan(self, plan: n.Node, details: Any = (),
+                      sink: tuple[str, CatalogTable] | None = None) -> str:
+        """The plans; with ``CHANGELOG_MODE`` in ``details`` (streaming mode) each optimized
+        node shows its row kinds, as its consumer (a ``sink``: its name and table) takes them."""
+        import warnings
+
+        from volley.plan.changelog import ChangelogInference, explain_changelogs
+
+        names = {getattr(d, "name", str(d)).upper() for d in details}
+        ignored = sorted(names - {"CHANGELOG_MODE"})
+        if ignored:
+            warnings.warn(f"explain() does not show {', '.join(ignored)} yet; only "
+                          "CHANGELOG_MODE is shown besides the plans", stacklevel=3)
         optimized = self._optimize(plan)
         lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
-        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimized)
+        lines += ["", "== Optimized Logical Plan =="]
+        if "CHANGELOG_MODE" in names and self._streaming:
+            inference = ChangelogInference()
+            update = UpdateKind.BEFORE_AND_AFTER
+            if sink is not None:
+                optimized = self._conform_to_sink(optimized, *sink)
+                update = self._sink_update_kind(inference, optimized, *sink)
+            lines += explain_changelogs(optimized, inference, update)
+        else:
+            lines += n.explain_tree(optimized)
         return "\n".join(lines) + "\n"
+
+    def _sink_update_kind(self, inference: Any, plan: n.Node, name: str,
+                          table: CatalogTable) -> UpdateKind:
+        """How sink table ``name`` takes ``plan``'s updates (a ChangelogModeError when it cannot):
+        an upsert sink (a primary key) takes only its key's updates."""
+        from volley.connectors import create_sink
+
+        sink = create_sink(self._spec(name, table))  # checks the options before the job runs
+        if not self._streaming:
+            return UpdateKind.NONE
+        primary_key = tuple(plan.schema.names.index(c) for c in table.primary_key)
+        return inference.sink_update_kind(plan, f"default_catalog.default_database.{name}",
+                                          sink.accepted_changelog_modes, primary_key)
 
     def _optimize(self, plan: n.Node) -> n.Node:
         """The logical rewrites for this environment's mode (some hold for bounded input only)."""
@@ -425,8 +459,6 @@ class TableEnvironment:
 
     def _execute_inserts(self, inserts: list[tuple[Any, n.Node, bool]],
                          job_name: str | None = None) -> TableResult:
-        from volley.connectors import create_sink
-
         planner = self._planner(self._job_settings())
         names = []
         for target, plan, overwrite in inserts:
@@ -439,16 +471,9 @@ class TableEnvironment:
                 raise PlanError(f"cannot insert into {target!r}: it is a view, not a table")
             name = self._catalog.normalize(target)
             plan = self._conform_to_sink(self._optimize(plan), name, obj)
-            spec = self._spec(name, obj)
-            sink = create_sink(spec)  # checks the options and the changelog before the job runs
-            qualified = f"default_catalog.default_database.{name}"
-            update = UpdateKind.NONE
-            if self._streaming:  # an upsert sink (a primary key) takes only its key's updates
-                primary_key = tuple(plan.schema.names.index(c) for c in obj.primary_key)
-                update = planner.changelogs.sink_update_kind(
-                    plan, qualified, sink.accepted_changelog_modes, primary_key)
-            planner.add_sink(plan, spec, overwrite, update)
-            names.append(qualified)
+            update = self._sink_update_kind(planner.changelogs, plan, name, obj)
+            planner.add_sink(plan, self._spec(name, obj), overwrite, update)
+            names.append(f"default_catalog.default_database.{name}")
         handle = self._submit(planner, job_name or "insert")
         from volley.plan.types import BigIntType
 
@@ -563,7 +588,14 @@ class StatementSet:
         return self
 
     def explain(self, *extra_details: Any) -> str:
-        return "\n".join(self._t_env._explain_plan(p) for _, p, _ in self._inserts)
+        t_env = self._t_env
+        texts = []
+        for target, plan, _ in self._inserts:
+            sink = None
+            if isinstance(target, str) and not isinstance(t_env._catalog.lookup(target), n.Node):
+                sink = (t_env._catalog.normalize(target), t_env._catalog.lookup(target))
+            texts.append(t_env._explain_plan(plan, extra_details, sink))
+        return "\n".join(texts)
 
     def execute(self) -> TableResult:
         return self._t_env._execute_inserts(self._inserts)
