@@ -176,3 +176,45 @@ def test_table_api_set_operations_other_than_union_all_are_refused_on_streams(me
         getattr(a, method)(a)
     assert _env(False).from_elements([(1,)], ["k"]).minus_all(
         _env(False).from_elements([(2,)], ["k"])) is not None
+
+
+# PyFlink 2.3's output for the same statements (recorded with ``TableResult.print()``)
+PYFLINK_PRINTED = """\
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+| op |           k |                              v |                              d |      b |                   bi |                  ts |         dt |           de |
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+| +I |           1 |                              a |                            1.5 |   TRUE |                    2 | 2024-01-01 00:00:00 | 2024-01-01 |         1.25 |
+| +I |           2 | bbbbbbbbbbbbbbbbbbbbbbbbbbb... |                         <NULL> |  FALSE |               <NULL> |              <NULL> |     <NULL> |       <NULL> |
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+2 rows in set
++----+-------------+----------------------+
+| op |           k |                    c |
++----+-------------+----------------------+
+| +I |           1 |                    1 |
+| +I |           2 |                    1 |
++----+-------------+----------------------+
+2 rows in set
+Empty set
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+| op |           k |                              v |                              d |      b |                   bi |                  ts |         dt |           de |
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+| +I |           1 |                              a |                            1.5 |   TRUE |                    2 | 2024-01-01 00:00:00 | 2024-01-01 |         1.25 |
++----+-------------+--------------------------------+--------------------------------+--------+----------------------+---------------------+------------+--------------+
+1 row in set
+"""
+
+
+def test_streaming_print_is_pyflinks_tableau(capsys) -> None:
+    """Columns sized by type, values cut at 30 characters, Flink's footers."""
+    t_env = _env()
+    t_env.execute_sql(
+        "CREATE TEMPORARY VIEW l AS SELECT * FROM (VALUES (1,'a', 1.5, TRUE, CAST(2 AS BIGINT), "
+        "TIMESTAMP '2024-01-01 00:00:00', DATE '2024-01-01', CAST(1.25 AS DECIMAL(10,2))),"
+        "(2,'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', CAST(NULL AS DOUBLE), FALSE, "
+        "CAST(NULL AS BIGINT), CAST(NULL AS TIMESTAMP(0)), CAST(NULL AS DATE), "
+        "CAST(NULL AS DECIMAL(10,2)))) AS x(k, v, d, b, bi, ts, dt, de)")
+    t_env.execute_sql("SELECT * FROM l").print()
+    t_env.execute_sql("SELECT k, COUNT(*) AS c FROM l GROUP BY k").print()
+    t_env.execute_sql("SELECT * FROM l WHERE k > 5").print()
+    t_env.execute_sql("SELECT * FROM l WHERE k = 1").print()
+    assert capsys.readouterr().out == PYFLINK_PRINTED
