@@ -40,7 +40,8 @@ REPLAYED = [
     "stream_left_join_updating_right", "stream_right_join_updating_left",
     "stream_full_join_updating_both", "stream_tbl_full_outer_join", "stream_intersect_all",
     "stream_except", "stream_except_all", "stream_union_updating", "stream_except_updating",
-    "stream_intersect_all_updating", "stream_union_all_updating",
+    "stream_intersect_all_updating", "stream_union_all_updating", "stream_not_exists",
+    "stream_not_in_with_null", "stream_not_in", "stream_exists_updating",
 ]
 TWO_INPUT_KINDS = ("stream_join", "stream_set_op", "union")
 

@@ -59,6 +59,9 @@ QUERIES = [
                   "GROUP BY k)"),
     ("streaming", "SELECT k FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) EXCEPT "
                   "SELECT v FROM u"),
+    ("streaming", "SELECT k, v FROM t WHERE k IN (SELECT c FROM (SELECT k, COUNT(*) AS c "
+                  "FROM u GROUP BY k))"),
+    ("streaming", "SELECT k, s FROM t WHERE v NOT IN (SELECT k FROM u)"),
     ("batch", "SELECT k, COUNT(*) AS c, SUM(v) AS sv, MAX(s) AS ms FROM t GROUP BY k"),
     ("batch", "SELECT k, SUM(v) AS sv, AVG(v) AS av FROM t GROUP BY k"),
     ("batch", "SELECT t.k, t.v, u.s FROM t FULL JOIN u ON t.k = u.k"),

@@ -146,3 +146,68 @@ def test_a_padded_row_is_retracted_by_its_first_match_and_comes_back_after_its_l
         (1, 10, 1, 21, UPDATE_BEFORE), (1, 10, None, None, INSERT)]
     assert rows(harness.process(batch((None, 11, DELETE)), 0)) == [
         (None, 11, None, None, DELETE)]
+
+
+LEFT_OUT = pa.schema([pa.field("k", pa.int64()), pa.field("v", pa.int64()), KIND])
+
+
+def flink_semi_anti_join(events: list[tuple[int, tuple, int]], anti: bool,
+                         residual: bool) -> list:
+    """Flink's StreamingSemiAntiJoinOperator, one row at a time: the left state is a list of
+    [row, number of associations], the right a list of rows, oldest first."""
+    lefts: list[list] = []
+    rights: list[tuple] = []
+    out = []
+
+    def matches(left: tuple, right: tuple) -> bool:
+        return left[0] is not None and left[0] == right[0] and (not residual or left[1] < right[1])
+
+    for port, row, row_kind in events:
+        accumulate = row_kind in (INSERT, UPDATE_AFTER)
+        if port == 0:
+            matched = sum(1 for right in rights if matches(row, right))
+            if (matched > 0) != anti:
+                out.append(row + (row_kind,))
+            if accumulate:
+                lefts.append([row, matched])
+            else:
+                lefts.remove(next(e for e in lefts if e[0] == row))
+            continue
+        if accumulate:
+            rights.append(row)
+        else:
+            rights.remove(row)
+        for entry in [e for e in lefts if matches(e[0], row)]:
+            if accumulate:
+                if entry[1] == 0:
+                    out.append(entry[0] + (DELETE if anti else row_kind,))
+                entry[1] += 1
+            else:
+                if entry[1] == 1:
+                    out.append(entry[0] + (INSERT if anti else row_kind,))
+                entry[1] -= 1
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32), anti=st.booleans(), residual=st.booleans(),
+       sizes=st.lists(st.integers(1, 6), max_size=10), order=st.lists(st.booleans(), max_size=30))
+def test_semi_and_anti_joins_emit_flinks_changelog(seed, anti, residual, sizes, order) -> None:
+    rng = random.Random(seed)
+    sides = [_changelog(rng, rng.randint(0, 25)), _changelog(rng, rng.randint(0, 25))]
+    pending = [_batches(sides[0], sizes), _batches(sides[1], sizes)]
+    schedule = [int(b) for b in order] + [0] * len(pending[0]) + [1] * len(pending[1])
+    spec = OperatorSpec("stream_join", "join-0", "Join",
+                        {"kind": "anti" if anti else "semi", "left_keys": (0,),
+                         "right_keys": (0,),
+                         "residual": LEFT_V_BELOW_RIGHT_V if residual else None},
+                        (SCHEMA, SCHEMA), LEFT_OUT)
+    harness = OperatorHarness(spec)
+    emitted, events = [], []
+    for port in schedule:
+        if pending[port]:
+            batch = pending[port].pop(0)
+            events += [(port, (r["k"], r["v"]), r[ROW_KIND_COLUMN]) for r in batch.to_pylist()]
+            emitted += harness.process(batch, port)
+    got = [tuple(r.values()) for b in emitted for r in b.to_pylist()]
+    assert got == flink_semi_anti_join(events, anti, residual)

@@ -26,11 +26,11 @@ from volley.plan import nodes as n
 from volley.plan.calls import ALL_COLUMNS, OutputColumns, can_accumulate
 from volley.plan.changelog import BEFORE_AND_AFTER, ChangelogInference, UpdateKind
 from volley.plan.expressions import InputRef
-from volley.plan.join_keys import split_equi_condition
+from volley.plan.join_keys import null_aware_anti, split_equi_condition
 
 TableSpecOf = Callable[[n.Scan], TableSpec]
-#: the regular joins the streaming join runs (semi and anti joins are not streamed yet)
-STREAM_JOIN_KINDS = ("inner", "left", "right", "full")
+#: the regular joins the streaming join runs
+STREAM_JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti", "null_aware_anti")
 
 
 class PhysicalPlanner:
@@ -269,6 +269,8 @@ class PhysicalPlanner:
                     "yet; use an inner or outer join, or run the query in batch mode"
                 )
             params["kind"] = node.kind
+            if node.kind == "null_aware_anti":  # NOT IN, as Flink runs it
+                params.update(null_aware_anti(node, left_keys, right_keys, residual))
             return self._op("stream_join", node, params, [node.left, node.right], name)
         params.update(kind=node.kind, columns=columns)
         return self._op("hash_join", output or node, params, [node.left, node.right], name)

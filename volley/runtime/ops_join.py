@@ -177,8 +177,9 @@ class StreamJoinOp(Operator):
     the rows of its outer side(s) that match nothing, padded with NULLs, and keeps per stored
     row of an outer side how many rows it matches: a padded row is retracted (``-D``) when its
     first match arrives and emitted again (``+I``) when its last match goes (see
-    ``outer_join``). ``params``: ``kind`` (inner, left, right, full), ``left_keys``,
-    ``right_keys``, ``residual``."""
+    ``outer_join``). A semi or anti join (``EXISTS``, ``IN``, ``NOT EXISTS``, ``NOT IN``) emits
+    left rows as they gain their first match or lose their last. ``params``: ``kind`` (inner,
+    left, right, full, semi, anti), ``left_keys``, ``right_keys``, ``residual``."""
 
     name = "Join"
 
@@ -187,10 +188,13 @@ class StreamJoinOp(Operator):
         left_keys, right_keys, types = _join_params(self)
         self._keys = (left_keys, right_keys)
         kind = self.params.get("kind", "inner")
+        self._kind = kind
         self._outer = (kind in ("left", "full"), kind in ("right", "full"))
+        # an outer side, and a semi/anti join's left side, keep their rows' match counts
+        counted = (self._outer[0] or kind in ("semi", "anti"), self._outer[1])
         schemas = [_values_schema(s) for s in self.spec.input_schemas]
-        self._sides = (GrowingBuildSide(schemas[0], left_keys, types, counted=self._outer[0]),
-                       GrowingBuildSide(schemas[1], right_keys, types, counted=self._outer[1]))
+        self._sides = (GrowingBuildSide(schemas[0], left_keys, types, counted=counted[0]),
+                       GrowingBuildSide(schemas[1], right_keys, types, counted=counted[1]))
         self._kind_columns = [row_kind_index(s) for s in self.spec.input_schemas]
         self._changelog = row_kind_index(self.spec.output_schema) is not None
         out_schema = self.spec.output_schema
@@ -210,7 +214,7 @@ class StreamJoinOp(Operator):
             kinds = batch.column(kinds_at)
             batch = batch.drop_columns([batch.schema.names[kinds_at]])
         probe = pa.Table.from_batches([batch])
-        if any(self._outer):
+        if any(self._outer) or self._kind in ("semi", "anti"):
             self._outer_join(probe, kinds, port)
             return
         results, probe_rows = self._sides[1 - port].join(
@@ -221,16 +225,21 @@ class StreamJoinOp(Operator):
         self._remember(probe, kinds, port)
 
     def _outer_join(self, probe: pa.Table, kinds: pa.Array | None, port: int) -> None:
-        from volley.runtime.outer_join import join_changes
+        from volley.runtime.outer_join import join_changes, semi_anti_changes
 
         row_kinds = np.zeros(probe.num_rows, dtype=np.int8) if kinds is None \
             else kinds.to_numpy(zero_copy_only=False).astype(np.int8)
-        changes = join_changes(probe, row_kinds, port == 0, self._sides[1 - port],
-                               self._keys[port], self.params["residual"], self._out_values,
-                               self._eval, self._outer[port], self._outer[1 - port])
+        args = (probe, row_kinds, port == 0, self._sides[1 - port], self._keys[port],
+                self.params["residual"], self._out_values, self._eval)
+        if self._kind in ("semi", "anti"):
+            changes = semi_anti_changes(*args, anti=self._kind == "anti")
+        else:
+            changes = join_changes(*args, self._outer[port], self._outer[1 - port])
         if changes.rows.num_rows:
-            kind_field = pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False)
-            table = changes.rows.append_column(kind_field, pa.array(changes.kinds))
+            table = changes.rows
+            if self._changelog:  # (a semi join of insert-only inputs inserts only)
+                kind_field = pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False)
+                table = table.append_column(kind_field, pa.array(changes.kinds))
             emit_table(self.out, table)
         self._remember(probe, kinds, port, changes.matches)
 

@@ -124,3 +124,50 @@ def _counts_before(side: GrowingBuildSide, run_of: np.ndarray, rows: np.ndarray,
         at = run_index == index
         side.runs[index].matches[ids[last][at] - offsets[index]] = totals[at]  # type: ignore[attr-defined]
     return before
+
+
+def semi_anti_changes(probe: pa.Table, kinds: np.ndarray, probe_is_left: bool,
+                      other: GrowingBuildSide, probe_keys: list[int], residual: Expr | None,
+                      out: pa.Schema, ctx: EvalContext, anti: bool) -> JoinChanges:
+    """The changes of a semi (``EXISTS``, ``IN``) or anti (``NOT EXISTS``) join, Flink's
+    ``StreamingSemiAntiJoinOperator``: a left row passes with its own kind when it has a match
+    (semi) or none (anti); a right row that gives stored left rows their first match emits
+    them with its own kind (semi) or ``-D`` (anti), one that takes their last match emits them
+    with its kind (semi) or ``+I`` (anti). The left side keeps its rows' match counts."""
+    accumulate = (kinds == INSERT) | (kinds == UPDATE_AFTER)
+    found = other.matching(probe, probe_keys, probe_is_left, residual, ctx)
+    if found:
+        run_of = np.concatenate([np.full(len(p), i, dtype=np.int64) for i, p, _ in found])
+        p = np.concatenate([p for _, p, _ in found])
+        r = np.concatenate([r for _, _, r in found])
+    else:
+        p = run_of = r = np.zeros(0, dtype=np.int64)
+    matches = np.bincount(p, minlength=probe.num_rows).astype(np.int64)
+    if probe_is_left:
+        passes = (matches > 0) != anti
+        rows = probe.filter(pa.array(passes))
+        return JoinChanges(_conform(rows, out), kinds[passes].astype(np.int8), matches)
+    order = np.lexsort((r, run_of, p))
+    p, run_of, r = p[order], run_of[order], r[order]
+    sign = np.where(accumulate[p], 1, -1).astype(np.int64)
+    before = _counts_before(other, run_of, r, sign) if len(p) else np.zeros(0, dtype=np.int64)
+    emit = np.where(accumulate[p], before == 0, before == 1)
+    p, run_of, r = p[emit], run_of[emit], r[emit]
+    if anti:
+        out_kinds = np.where(accumulate[p], DELETE, INSERT).astype(np.int8)
+    else:
+        out_kinds = kinds[p].astype(np.int8)
+    parts = [other.runs[i].table.take(pa.array(r[run_of == i])) for i in np.unique(run_of)]
+    if parts:  # rows run by run; back in pair order
+        by_run = np.argsort(run_of, kind="stable")
+        rows = pa.concat_tables(parts).take(pa.array(np.argsort(by_run, kind="stable")))
+    else:
+        rows = other.schema.empty_table()
+    return JoinChanges(_conform(rows, out), out_kinds, matches)
+
+
+def _conform(rows: pa.Table, out: pa.Schema) -> pa.Table:
+    """The left input's rows as the join's output columns."""
+    columns = [c if c.type == f.type else c.cast(f.type) for c, f in zip(rows.columns, out,
+                                                                         strict=True)]
+    return pa.Table.from_arrays(columns, schema=out)

@@ -363,7 +363,9 @@ class TableEnvironment:
     def _explain_plan(self, plan: n.Node, details: Any = (),
                       sink: tuple[str, CatalogTable] | None = None) -> str:
         """The plans; with ``CHANGELOG_MODE`` in ``details`` (streaming mode) each optimized
-        node shows its row kinds, as its consumer (a ``sink``: its name and table) takes them."""
+        node shows its row kinds, as its consumer (a ``sink``: its name and table) takes them.
+        A query without a sink shows them as Flink's explain does: as an upsert consumer would
+        take them (no -U where the plan can do without; ``collect()`` does get -U rows)."""
         import warnings
 
         from volley.plan.changelog import ChangelogInference, explain_changelogs
@@ -378,7 +380,9 @@ class TableEnvironment:
         lines += ["", "== Optimized Logical Plan =="]
         if "CHANGELOG_MODE" in names and self._streaming:
             inference = ChangelogInference()
-            update = UpdateKind.BEFORE_AND_AFTER
+            update = UpdateKind.ONLY_UPDATE_AFTER
+            if not inference.can_provide(optimized, update):
+                update = UpdateKind.BEFORE_AND_AFTER
             if sink is not None:
                 optimized = self._conform_to_sink(optimized, *sink)
                 update = self._sink_update_kind(inference, optimized, *sink)

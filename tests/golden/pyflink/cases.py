@@ -1034,6 +1034,25 @@ _sql("stream_agg_left_join_agg",
      "ON c.id = s.customer_id GROUP BY c.country", mode="streaming",
      note="an aggregate over an outer join of an aggregate")
 
+_sql("stream_in_subquery",
+     "SELECT order_id, customer_id FROM orders "
+     "WHERE customer_id IN (SELECT id FROM customers WHERE age > 30)", mode="streaming")
+_sql("stream_not_exists",
+     "SELECT id, name FROM customers c "
+     "WHERE NOT EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id)", mode="streaming")
+_sql("stream_not_in_with_null",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE amount > 5)", mode="streaming",
+     note="the subquery holds a NULL: NOT IN is never true once it arrives")
+_sql("stream_not_in",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE customer_id IS NOT NULL AND amount > 5)",
+     mode="streaming")
+_sql("stream_exists_updating",
+     "SELECT customer_id, cnt FROM (SELECT customer_id, COUNT(*) AS cnt FROM orders "
+     "GROUP BY customer_id) s WHERE EXISTS "
+     "(SELECT * FROM customers c WHERE c.id = s.customer_id AND c.age > 30)", mode="streaming")
+
 
 @_tbl("stream_tbl_full_outer_join", mode="streaming")
 def _(t_env, api):
