@@ -113,16 +113,21 @@ def _counts_before(side: GrowingBuildSide, run_of: np.ndarray, rows: np.ndarray,
     running = np.cumsum(signs)
     starts = np.flatnonzero(first)
     base = np.repeat(running[starts] - signs[starts], np.diff(np.append(starts, len(ids))))
-    stored = np.concatenate([run.matches for run in side.runs])  # type: ignore[attr-defined]
+    stored = np.empty(len(rows), dtype=np.int64)  # each pair's row's count before the batch
+    runs = np.unique(run_of)
+    for index in runs:
+        at = run_of == index
+        stored[at] = side.runs[index].matches[rows[at]]  # type: ignore[attr-defined]
+    stored = stored[by_row]
     before = np.empty(len(ids), dtype=np.int64)
-    before[by_row] = stored[ids] + (running - base) - signs
+    before[by_row] = stored + (running - base) - signs
     # write back each matched row's count after the batch
     last = np.append(starts[1:], len(ids)) - 1
-    totals = stored[ids[last]] + running[last] - base[last]
-    run_index = np.searchsorted(offsets, ids[last], side="right") - 1
-    for index in np.unique(run_index):
-        at = run_index == index
-        side.runs[index].matches[ids[last][at] - offsets[index]] = totals[at]  # type: ignore[attr-defined]
+    totals = stored[last] + running[last] - base[last]
+    last_run, last_row = run_of[by_row][last], rows[by_row][last]
+    for index in runs:
+        at = last_run == index
+        side.runs[index].matches[last_row[at]] = totals[at]  # type: ignore[attr-defined]
     return before
 
 
