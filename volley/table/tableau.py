@@ -72,8 +72,8 @@ def print_tableau(row_type: RowType, batches: list[pa.RecordBatch], streaming: b
     print(line)
     print(_tableau_row(header, widths))
     print(line)
-    for r in rows:
-        print(_tableau_row(r, widths))
+    for cells in rows:
+        print(_tableau_row(cells, widths))
     print(line)
     print(f"{len(rows)} row{'s' if len(rows) > 1 else ''} in set")
 
@@ -95,14 +95,13 @@ def _type_width(t: Any) -> int:
     fixed = {"TINYINT": 4, "SMALLINT": 6, "INT": 11, "BIGINT": 20, "BOOLEAN": 5, "DATE": 10}
     if name in fixed:
         return fixed[name]
-    precision = getattr(t, "precision", None)
+    precision: int = getattr(t, "precision", 6)
     if name.startswith("DECIMAL"):
         return precision + 2
     if name.startswith("TIME("):
         return 8 if precision == 0 else precision + 9
     if name.startswith("TIMESTAMP"):
-        p = precision if precision is not None else 6
-        return 19 if p == 0 else 23 if p <= 3 else 26 if p <= 6 else 29
+        return 19 if precision == 0 else 23 if precision <= 3 else 26 if precision <= 6 else 29
     return MAX_COLUMN_WIDTH
 
 
