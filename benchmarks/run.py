@@ -128,10 +128,16 @@ def byte_compile(baseline: str | None) -> None:
 
 
 def git_commit(checkout: Path) -> str:
+    """The checkout's commit (short hash and subject), and whether its volley/ has changes."""
     done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
                           capture_output=True, text=True)
     line = done.stdout.strip()
-    return line[:70] + ("..." if len(line) > 70 else "") if line else "not a git checkout"
+    if not line:
+        return "not a git checkout"
+    dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "volley"],
+                           capture_output=True, text=True).stdout.strip()
+    line = line[:70] + ("..." if len(line) > 70 else "")
+    return line + (" (volley/ has uncommitted changes)" if dirty else "")
 
 
 def run_checkpoints(args) -> list[str]:
