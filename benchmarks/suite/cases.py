@@ -276,7 +276,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "udf-parallel",
-        "general Python UDF (string formatting, a few µs a row), CSV -> blackhole, "
+        "general Python UDF (string formatting, 1-2 µs a row), CSV -> blackhole, "
         "parallelism 1 vs 2",
         "udf_parallel",
         ("volley", "volley-p2", "cpu-1", "cpu-2"),
