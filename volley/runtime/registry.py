@@ -35,6 +35,9 @@ _BUILTIN_KINDS = {
     "set_op": "volley.runtime.ops_blocking",
     "rank": "volley.runtime.ops_blocking",
     "over_aggregate": "volley.runtime.ops_blocking",
+    "window_table_function": "volley.runtime.ops_window",
+    "window_aggregate": "volley.runtime.ops_window",
+    "session_window": "volley.runtime.ops_session",
     "sink": "volley.runtime.ops_sinks",
     "collect": "volley.runtime.ops_sinks",
 }

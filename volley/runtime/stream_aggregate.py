@@ -637,17 +637,24 @@ class GroupAggregation:
 
     def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
                  aggs: tuple[AggCall, ...], out_schema: pa.Schema, retracting: bool,
-                 max_parallelism: int = DEFAULT_MAX_PARALLELISM) -> None:
+                 max_parallelism: int = DEFAULT_MAX_PARALLELISM,
+                 key_group_columns: int | None = None, expiring: bool = False) -> None:
+        """``key_group_columns``: how many leading group keys decide a group's key group (all
+        by default; a window aggregation's groups are in the key group of their keys without
+        the window). ``expiring``: groups are taken out whole (``take``) rather than
+        retracted, so every values table keeps the members index that finds a group's
+        values."""
         _check(aggs, in_schema)
         self._in, self._out = in_schema, out_schema
         self._keys, self._aggs, self._retracting = group_keys, aggs, retracting
         key_types = [in_schema.field(k).type for k in group_keys] or [_GLOBAL_KEY_TYPE]
+        key_group_columns = len(group_keys) if key_group_columns is None else key_group_columns
         kept = {a.arg for a in aggs if a.arg is not None and (
             a.fn == "count" and a.distinct or a.fn in ("min", "max") and retracting)}
-        listed = {a.arg for a in aggs if a.arg is not None and a.fn in ("min", "max")
-                  and retracting}
+        listed = kept if expiring else {a.arg for a in aggs if a.arg is not None
+                                        and a.fn in ("min", "max") and retracting}
         self._values = {arg: _Values(arg, key_types, in_schema.field(arg).type, max_parallelism,
-                                     len(group_keys), members=arg in listed)
+                                     key_group_columns, members=arg in listed)
                         for arg in sorted(kept)}
         accumulators: dict[tuple[str, int | None], _Accumulator] = {("rows", None): _RowCount()}
         for a in aggs:
@@ -668,7 +675,7 @@ class GroupAggregation:
                                                          key=lambda item: order.index(item[0][0]))]
         columns = [c for acc in self._accumulators for c in acc.columns]
         self._groups = KeyedTable(key_types, columns, max_parallelism,
-                                  key_group_columns=len(group_keys))
+                                  key_group_columns=key_group_columns)
         self._names = [c.name for c in columns]
         self._results = [_result(a, in_schema, out_schema.field(len(group_keys) + j).type)
                          for j, a in enumerate(aggs)]
@@ -710,6 +717,48 @@ class GroupAggregation:
         out = self._changelog(batch, first, before, after, existed, exists)
         self._compact()
         return out
+
+    def accumulate(self, batch: pa.RecordBatch) -> np.ndarray:
+        """Fold an insert-only batch into the accumulators without computing a changelog
+        (window aggregation emits groups whole, with ``take``); returns the batch row of each
+        group that did not exist before."""
+        if batch.num_rows == 0:
+            return np.zeros(0, dtype=np.int64)
+        keys = [batch.column(k) for k in self._keys]
+        gids = self._groups.ids(keys)
+        touched, local, first = self._first_seen(gids, self._groups.size)
+        view = _BatchView(batch, None, local, len(touched), keys)
+        for values in self._values.values():
+            values.update(view, touched, self._groups)
+        acc = {name: self._groups.column(name).take(touched) for name in self._names}
+        existed = self._groups.live[touched]
+        for accumulator in self._accumulators:
+            accumulator.update(view, acc, touched)
+        for name, column in acc.items():
+            self._groups.column(name).put(touched, column)
+        self._groups.set_live(touched)
+        return first[~existed]
+
+    def take(self, key_columns: list[pa.Array]) -> list[pa.Array]:
+        """The aggregate results of the groups ``key_columns`` name (each must exist), one
+        array per aggregate; the groups and their values leave the state."""
+        ids = self._groups.lookup(key_columns)
+        if (ids < 0).any():
+            raise RuntimeError("internal: a window fired for a group that holds no rows")
+        gathered = {name: self._groups.column(name).take(ids) for name in self._names}
+        results = []
+        for j, result in enumerate(self._results):
+            data, valid = result(gathered)
+            target = self._out.field(len(self._keys) + j).type
+            results.append(_to_arrow(data, valid, target))
+        for v in self._values.values():
+            assert v.members is not None
+            pids, _ = v.members.members(ids)
+            v.table.delete(pids)
+            v.members.keep(ids, np.zeros(len(pids), dtype=bool))
+        self._groups.delete(ids)
+        self._compact()
+        return results
 
     def _signs(self, kinds: pa.Array | None) -> np.ndarray | None:
         if kinds is None:

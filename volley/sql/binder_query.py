@@ -19,6 +19,7 @@ from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
+from volley.sql import binder_windows
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
     AGGREGATES,
@@ -228,6 +229,7 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             resolved_groups.append(alias_map[g.name])
         else:
             resolved_groups.append(g)
+    window_call, resolved_groups = binder_windows.split_group_window(resolved_groups)
     group_exprs = [binder.bind(g) for g in resolved_groups]
     for g, e in zip(resolved_groups, group_exprs, strict=True):
         if isinstance(e.type, RowType) or e.type.type_name().startswith(("ARRAY", "MAP")):
@@ -255,19 +257,28 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             arg_type = arg.type
         aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
                               f"$agg{j}"))
-    if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
-        pre_exprs.append(Literal(True, BooleanType(nullable=False)))
-    pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
-        f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
-    ]
-    pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
-    agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
+    windowed = binder_windows.window_aggregate(plan, scope, window_call, group_exprs, pre_exprs,
+                                               aggs, sources)
+    window_cols: list[ScopeColumn] = []
+    subs: list[tuple[exp.Expression, InputRef]] = []
+    agg_plan: n.Node
+    if windowed is not None:
+        agg_plan, window_cols, subs = windowed
+    else:
+        if window_call is not None:
+            raise PlanError(f"internal: the group window {window_call.sql()!r} was not planned")
+        if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
+            pre_exprs.append(Literal(True, BooleanType(nullable=False)))
+        pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
+            f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
+        ]
+        pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
+        agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
     # the scope after aggregation: group keys and aggregates are substitutions
     key_types = agg_plan.schema.types  # group keys as the aggregate emits them (materialized)
     out_cols = [ScopeColumn(f"$g{i}", key_types[i]) for i in range(len(group_exprs))] + [
         ScopeColumn(a.name, a.type) for a in aggs
-    ]
-    subs: list[tuple[exp.Expression, InputRef]] = []
+    ] + window_cols
     for i, g in enumerate(resolved_groups):
         ref = InputRef(i, _group_name(g, i), key_types[i])
         subs.append((g, ref))
@@ -634,6 +645,11 @@ class QueryBinder:
     def _from(self, node: exp.Expression) -> tuple[n.Node, Scope]:
         if isinstance(node, exp.Table):
             name = ".".join(p.name for p in node.parts) if node.parts else node.name
+            tvf = binder_windows.window_tvf_call(node)
+            if tvf is not None:
+                plan = binder_windows.bind_window_tvf(
+                    tvf, lambda t: self.ctes.get(t) or self.lookup_table(t), self.functions)
+                return self._aliased(plan, node, node.alias or None)
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
             plan = self.ctes.get(name) or self.lookup_table(name)
