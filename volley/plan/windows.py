@@ -22,7 +22,8 @@ from volley.common.changelog import ChangelogMode
 from volley.errors import PlanError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.calls import AggCall, WindowSpec
-from volley.plan.expressions import InputRef
+from volley.plan.expressions import Expr, InputRef
+from volley.plan.join_keys import split_equi_condition
 from volley.plan.types import (
     DataType,
     LocalZonedTimestampType,
@@ -185,6 +186,91 @@ class WindowAggregate(n.Node):
                 f"select=[{aggs}])")
 
 
+@dataclass(frozen=True, eq=False)
+class WindowJoin(n.Node):
+    """A join of two windowed inputs on their window bounds (``L.window_start = R.window_start
+    AND L.window_end = R.window_end AND ...``): each window's rows are joined once, when the
+    window closes, so the result is insert-only, outer joins included, and time attributes
+    stay what they were. ``kind`` is inner, left, right, full, semi or anti."""
+
+    left: n.Node
+    right: n.Node
+    kind: str
+    condition: Expr
+
+    @property
+    def inputs(self) -> tuple[n.Node, ...]:
+        return (self.left, self.right)
+
+    @cached_property
+    def schema(self) -> RowType:
+        if self.kind in ("semi", "anti"):
+            return self.left.schema
+        lf, rf = self.left.schema.fields, self.right.schema.fields
+        if self.kind in ("right", "full"):
+            lf = tuple(RowField(f.name, f.data_type.as_nullable()) for f in lf)
+        if self.kind in ("left", "full"):
+            rf = tuple(RowField(f.name, f.data_type.as_nullable()) for f in rf)
+        return RowType(tuple(lf) + tuple(rf))
+
+    def changelog_mode(self) -> ChangelogMode:
+        return n.INSERT_ONLY
+
+    def describe(self) -> str:
+        return f"WindowJoin(joinType=[{self.kind}], where=[{self.condition}])"
+
+
+WINDOW_JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti")
+
+
+def as_window_join(join: n.Join) -> n.Node:
+    """``join`` as a ``WindowJoin`` when both inputs are windowed the same way and it joins
+    them on both window bounds; else ``join`` itself."""
+    left, right = window_columns(join.left), window_columns(join.right)
+    if left is None or right is None or join.condition is None \
+            or join.kind not in WINDOW_JOIN_KINDS:
+        return join
+    width = len(join.left.schema.fields)
+    left_keys, right_keys, _ = split_equi_condition(join.condition, width)
+    pairs = set(zip(left_keys, right_keys, strict=True))
+    if (left.start, right.start) not in pairs or (left.end, right.end) not in pairs:
+        return join
+    if left.proctime != right.proctime:
+        raise PlanError("a window join needs both inputs windowed on the same kind of time; "
+                        "one is on processing time, the other on event time")
+    _insert_only(join.left, "a window join")
+    _insert_only(join.right, "a window join")
+    return WindowJoin(join.left, join.right, join.kind, join.condition)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowRank(n.Rank):
+    """A ranking partitioned by window bounds (window Top-N and deduplication): each window is
+    ranked once, when it closes, so the result is insert-only."""
+
+    def changelog_mode(self) -> ChangelogMode:
+        return n.Node.changelog_mode(self)
+
+    def describe(self) -> str:
+        return "Window" + super().describe()
+
+
+def as_window_rank(rank: n.Rank) -> n.Rank:
+    """``rank`` as a ``WindowRank`` when it ranks within window bounds; else ``rank``."""
+    if window_rank(rank) is None:
+        return rank
+    return WindowRank(rank.input, rank.partition_keys, rank.order_keys, rank.function, rank.name)
+
+
+def window_rank(node: n.Rank) -> WindowColumns | None:
+    """The window bounds of a ranking partitioned by them (window Top-N and deduplication)."""
+    columns = window_columns(node.input)
+    if columns is None or columns.start not in node.partition_keys \
+            or columns.end not in node.partition_keys:
+        return None
+    return columns
+
+
 # -- where the window bounds of a plan are ------------------------------------------------------
 
 
@@ -210,6 +296,10 @@ def window_columns(node: n.Node) -> WindowColumns | None:
         return WindowColumns(width - 3, width - 2, width - 1, node.window.proctime)
     if isinstance(node, n.Filter):
         return window_columns(node.input)
+    if isinstance(node, n.Rank):
+        return window_columns(node.input) if window_rank(node) is not None else None
+    if isinstance(node, WindowJoin):
+        return window_columns(node.left)
     if isinstance(node, n.Project):
         inner = window_columns(node.input)
         if inner is None:

@@ -19,6 +19,7 @@ from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
+from volley.plan.windows import as_window_join, as_window_rank
 from volley.sql import binder_windows
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
@@ -412,7 +413,8 @@ def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple
             plan = _rename_positional(plan)
         out_name = f"$over{len(columns)}"
         if rank is not None:
-            plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), rank, out_name)
+            plan = as_window_rank(n.Rank(plan, tuple(part_idx), tuple(order_keys), rank,
+                                         out_name))
             out_type = BigIntType(nullable=False)
         else:
             name, arg_index, arg_type = agg  # type: ignore[misc]
@@ -626,7 +628,8 @@ class QueryBinder:
                     uncorrelated, pairs = _decorrelate(sub, scope)
                     uncorrelated.set("expressions", [p[1].copy() for p in pairs])
                     sub_plan, _ = self._query(uncorrelated)
-                    plan = n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan))
+                    plan = as_window_join(
+                        n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan)))
                 else:
                     sub_plan, _ = self._query(sub)
                     plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), kind, None)
@@ -742,7 +745,7 @@ class QueryBinder:
                 eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
                 cond = eq if cond is None else Call("and", (cond, eq), BooleanType())
             condition = cond
-        return n.Join(plan, right, kind, condition), combined
+        return as_window_join(n.Join(plan, right, kind, condition)), combined
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
