@@ -256,7 +256,8 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             arg = agg_binder.bind(arg_node)
             arg_index = _pre_column(pre_exprs, arg)
             arg_type = arg.type
-        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
+        grouped = bool(group_exprs) or window_call is not None
+        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type, grouped),
                               f"$agg{j}"))
     windowed = binder_windows.window_aggregate(plan, scope, window_call, group_exprs, pre_exprs,
                                                aggs, sources)
@@ -339,22 +340,27 @@ def _agg_parts(node: exp.Expression) -> tuple[str, exp.Expression | None, bool]:
     return fn, arg, distinct
 
 
-def agg_result_type(fn: str, arg_type):
+def agg_result_type(fn: str, arg_type, grouped: bool = False):
+    """An aggregate's result type. Grouped, SUM/AVG/MIN/MAX of a NOT NULL argument are NOT NULL
+    (every group has a row), as in Flink; over all rows they are NULL for no rows."""
     from volley.plan.types import DecimalType, DoubleType
 
     if fn == "count":
         return BigIntType(nullable=False)
     assert arg_type is not None
+    nullable = arg_type.nullable or not grouped
     if fn in ("sum",):
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, arg_type.scale)
-        return arg_type.as_nullable()
+            return DecimalType(38, arg_type.scale, nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn == "avg":
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, max(6, arg_type.scale))
-        return arg_type.as_nullable()
+            return DecimalType(38, max(6, arg_type.scale), nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn in ("stddev_pop", "stddev_samp", "var_pop", "var_samp"):
         return DoubleType() if not arg_type.is_integral else arg_type.as_nullable()
+    if fn in ("min", "max"):
+        return arg_type.with_nullability(nullable)
     return arg_type.as_nullable()
 
 
