@@ -374,7 +374,9 @@ class Task:
         self._blocked.add(channel)
         self._try_complete_alignment()
 
-    def on_end(self, channel: int) -> None:
+    def on_end(self, channel: int, _payload: Any = None) -> None:
+        """Channel ``channel`` has ended (``_payload``: nothing; held elements replay with
+        one)."""
         if channel in self._blocked:
             self._held.append((channel, "end", None))
             return
