@@ -312,3 +312,36 @@ def test_end_of_input_closes_every_event_time_window():
     harness.end()
     assert [(r[1], r[-1]) for r in _output(harness.out.batches)] == [(9, 1), (4, 2)]
     assert harness.out.watermarks[-1] == MAX_WATERMARK
+
+
+@pytest.mark.parametrize("name", EVENT_TIME)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32), cuts=st.lists(st.integers(1, 7), min_size=1, max_size=10))
+def test_results_do_not_depend_on_how_rows_are_cut_into_batches(name, seed, cuts):
+    """The same rows (out of order within the watermark bound) cut two ways, a bounded-out-of-
+    orderness watermark after every batch: the same windows."""
+    spec = SPECS[name]
+    rng = random.Random(seed)
+    rows = sorted(_rows(rng, 24, 0, 80), key=lambda r: r[3] + rng.randint(0, 3))
+    ports = [rng.randint(0, spec.arity - 1) for _ in rows]
+
+    def run(sizes):
+        harness = OperatorHarness(spec)
+        high, start = 0, 0
+        while start < len(rows):
+            size = sizes[0] if sizes else len(rows)
+            sizes = sizes[1:]
+            for port in range(spec.arity):
+                chunk = [r for r, p in zip(rows[start:start + size], ports[start:start + size],
+                                           strict=True) if p == port]
+                if chunk:
+                    harness.process(_batch(spec, chunk, port), port)
+            high = max(high, *(r[3] for r in rows[start:start + size]))
+            start += size
+            for port in range(spec.arity):
+                harness.watermark(high - 4, port)
+        harness.end()
+        harness.close()
+        return Counter(_output(harness.out.batches))
+
+    assert run(list(cuts)) == run([1]) == run([])
