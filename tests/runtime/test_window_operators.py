@@ -41,10 +41,16 @@ QUERIES = {
             f"l.window_end = r.window_end AND l.k = r.k AND l.v < r.v",
     "proctime": "SELECT k, window_start, COUNT(*) AS c FROM TABLE(TUMBLE(TABLE p, DESCRIPTOR(pt), "
                 "INTERVAL '0.010' SECOND)) GROUP BY k, window_start, window_end",
+    "proctime_rank": "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, "
+                     "window_end ORDER BY v DESC) AS rn FROM TABLE(TUMBLE(TABLE p, "
+                     "DESCRIPTOR(pt), INTERVAL '0.010' SECOND))) WHERE rn <= 1",
+    "proctime_session": "SELECT * FROM TABLE(SESSION(TABLE p PARTITION BY k, DESCRIPTOR(pt), "
+                        "INTERVAL '0.004' SECOND))",
 }
 KINDS = {"tumble": "window_aggregate", "hop": "window_aggregate", "cumulate": "window_aggregate",
          "session": "session_window", "rank": "window_rank", "join": "window_join",
-         "proctime": "window_aggregate"}
+         "proctime": "window_aggregate", "proctime_rank": "window_rank",
+         "proctime_session": "session_window"}
 
 
 def _spec(name: str) -> OperatorSpec:
@@ -129,7 +135,7 @@ def _run(spec: OperatorSpec, events: list[tuple]) -> list[tuple]:
     return _output(harness.out.batches)
 
 
-EVENT_TIME = [n for n in QUERIES if n != "proctime"]
+EVENT_TIME = [n for n in QUERIES if not n.startswith("proctime")]
 
 
 @pytest.mark.parametrize("name", EVENT_TIME)
@@ -345,3 +351,27 @@ def test_results_do_not_depend_on_how_rows_are_cut_into_batches(name, seed, cuts
         return Counter(_output(harness.out.batches))
 
     assert run(list(cuts)) == run([1]) == run([])
+
+
+def test_processing_time_rankings_and_sessions_close_on_the_clock():
+    rank = OperatorHarness(SPECS["proctime_rank"])
+    # rows of the window [1_000_000, 1_000_010) the clock put them in upstream
+    rank.process(_batch(SPECS["proctime_rank"], [(1, 5, "a", 1_000_003), (2, 6, "b", 1_000_004)]))
+    rank.task.advance_processing_time(1_000_008)
+    assert rank.out.batches == []
+    rank.task.advance_processing_time(1_000_009)
+    assert [r[1] for r in _output(rank.out.batches)] == [6]
+
+    session = OperatorHarness(SPECS["proctime_session"])  # gap 4 ms, on the clock
+    now = [2_000_000]
+    session.operator.clock = lambda: now[0]
+    session.process(_batch(SPECS["proctime_session"], [(1, 1, "a", 0)]))
+    now[0] = 2_000_002
+    session.process(_batch(SPECS["proctime_session"], [(1, 2, "b", 0)]))
+    session.task.advance_processing_time(2_000_004)  # the first row's session grew: open
+    assert session.out.batches == []
+    session.task.advance_processing_time(2_000_005)
+    assert [(r[1], r[5], r[6]) for r in _output(session.out.batches)] == [
+        (1, _ts(2_000_000), _ts(2_000_006)), (2, _ts(2_000_000), _ts(2_000_006))]
+    session.end()
+    session.close()
