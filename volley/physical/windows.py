@@ -9,7 +9,7 @@ by them (gathered into one subtask when there are none).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from volley.errors import UnsupportedFeatureError
 from volley.physical.job_graph import Forward, Hash, Partitioning, Single
@@ -20,8 +20,8 @@ from volley.plan.calls import key_types
 from volley.plan.expressions import Call, Expr, InputRef, Literal
 from volley.plan.join_keys import split_equi_condition
 
-if TYPE_CHECKING:
-    from volley.physical.planner import PhysicalPlanner
+#: the ``physical.planner.PhysicalPlanner`` calling in (not imported: it imports this module)
+PhysicalPlanner = Any
 
 #: the operator kinds planned here
 KINDS = ("window_table_function", "session_window", "window_aggregate", "window_rank",

@@ -24,10 +24,11 @@ from volley.table.expression import Expression
 
 if TYPE_CHECKING:
     from sqlglot import exp
-
-    from volley.table.table import Table
 else:
     exp = lazy_module("sqlglot.expressions")
+
+#: a ``volley.table.table.Table`` (not imported: its ``window`` method imports this module)
+Table = Any
 
 binder_query = lazy_module("volley.sql.binder_query")
 binder_windows = lazy_module("volley.sql.binder_windows")
@@ -80,6 +81,22 @@ def _interval(value: Any, what: str) -> exp.Expression:
             "such as lit(10).minutes"
         )
     return node
+
+
+def _to_nodes(fields: tuple[Any, ...]) -> list[exp.Expression]:
+    """Expressions, or PyFlink 1.x strings ("w, k"), as syntax trees (as ``Table`` takes them)."""
+    nodes: list[exp.Expression] = []
+    for f in fields:
+        if isinstance(f, str):
+            from volley.sql.parser import parse_expression_list
+
+            nodes.extend(parse_expression_list(f))
+        elif isinstance(f, Expression):
+            nodes.append(f.node)
+        else:
+            raise PlanError(f"expected a column expression such as col('a'), got {f!r} of type "
+                            f"{type(f).__name__}")
+    return nodes
 
 
 def _time_field(value: Any) -> exp.Expression:
@@ -208,10 +225,8 @@ class GroupWindowedTable:
         self._table, self._window = table, window
 
     def group_by(self, *fields: Any) -> WindowGroupedTable:
-        from volley.table.table import to_nodes
-
         keys, found = [], False
-        for node in to_nodes(fields):
+        for node in _to_nodes(fields):
             if isinstance(node, exp.Column) and not node.table and node.name == self._window.alias:
                 keys.append(self._window._call())
                 found = True
@@ -231,11 +246,9 @@ class WindowGroupedTable:
         self._table, self._window, self._keys = table, window, keys
 
     def select(self, *fields: Any) -> Table:
-        from volley.table.table import to_nodes
-
         items = []
         counter = 0  # Flink names unnamed window properties and aggregates EXPR$0, EXPR$1, ...
-        for node in to_nodes(fields):
+        for node in _to_nodes(fields):
             node = node.transform(self._property, copy=True)
             if isinstance(node, exp.Column) and not node.table:
                 if node.name == self._window.alias:
