@@ -23,9 +23,6 @@ from volley.plan.join_keys import split_equi_condition
 #: the ``physical.planner.PhysicalPlanner`` calling in (not imported: it imports this module)
 PhysicalPlanner = Any
 
-#: the operator kinds planned here
-KINDS = ("window_table_function", "session_window", "window_aggregate", "window_rank",
-         "window_join")
 
 
 def translate(planner: PhysicalPlanner, node: n.Node) -> PlanOp | None:
