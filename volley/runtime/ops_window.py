@@ -3,7 +3,7 @@
 ``window_table_function`` (TUMBLE, HOP, CUMULATE) is stateless: each row leaves with the bounds
 of each window it falls in. ``window_aggregate`` folds rows into accumulators per (group key,
 window) — the streaming GROUP BY's ``GroupAggregation``, its groups keyed by the group key and
-the window bounds — and emits a window's groups once, when the window closes: event-time
+the window end — and emits a window's groups once, when the window closes: event-time
 windows when the watermark reaches ``window_end - 1``, processing-time windows when the clock
 does. Each (key, window) has a timer (keyed by the group key and the window start, at
 ``window_end - 1``), so firing costs the windows that close, and a restored or rescaled job
@@ -103,17 +103,17 @@ class WindowAggregateOp(Operator):
         self._domain = "processing" if self._proctime else "event"
         self._keys = tuple(self.params["group_keys"])
         n_keys = len(self._keys)
+        # groups are (key, window end): the end tells a key's windows apart (also sessions,
+        # which do not overlap); the start travels with the timer
         width = len(in_schema)
-        work = in_schema.append(pa.field("__window_start", pa.int64(), nullable=False)) \
-            .append(pa.field("__window_end", pa.int64(), nullable=False))
+        work = in_schema.append(pa.field("__window_end", pa.int64(), nullable=False))
         out_schema = self.spec.output_schema
         aggs = self.params["aggs"]
         # the aggregation's own output layout: its group keys, then the aggregates
-        agg_out = pa.schema([out_schema.field(i) for i in range(n_keys)]
-                            + [work.field(width), work.field(width + 1)]
+        agg_out = pa.schema([out_schema.field(i) for i in range(n_keys)] + [work.field(width)]
                             + [out_schema.field(n_keys + j) for j in range(len(aggs))])
         self._aggregation = GroupAggregation(
-            work, self._keys + (width, width + 1), aggs, agg_out, retracting=False,
+            work, self._keys + (width,), aggs, agg_out, retracting=False,
             max_parallelism=ctx.max_parallelism, key_group_columns=n_keys, expiring=True)
         for name, state in self._aggregation.states().items():
             ctx.register_state(name, state)
@@ -153,9 +153,8 @@ class WindowAggregateOp(Operator):
                     return
         if len(rows) != batch.num_rows or not (rows[:-1] < rows[1:]).all():
             batch = batch.take(pa.array(rows))
-        work = pa.RecordBatch.from_arrays(
-            list(batch.columns) + [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())],
-            names=batch.schema.names + ["__window_start", "__window_end"])
+        work = pa.RecordBatch.from_arrays(list(batch.columns) + [pa.array(ends, pa.int64())],
+                                          names=batch.schema.names + ["__window_end"])
         new = self._aggregation.accumulate(work)
         if len(new):
             taken = pa.array(new)
@@ -170,8 +169,7 @@ class WindowAggregateOp(Operator):
         keys = [fired.column(f"k{i}").combine_chunks() for i in range(n_keys)]
         starts = fired.column(f"k{n_keys}").to_numpy()
         ends = fired.column("timestamp").to_numpy() + 1
-        results = self._aggregation.take(
-            keys + [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())])
+        results = self._aggregation.take(keys + [pa.array(ends, pa.int64())])
         schema = self.spec.output_schema
         keys = [k if k.type == schema.field(i).type else k.cast(schema.field(i).type)
                 for i, k in enumerate(keys)]
