@@ -69,7 +69,8 @@ def _window_aggregate(planner: PhysicalPlanner, node: w.WindowAggregate) -> Plan
 # -- window Top-N and deduplication ---------------------------------------------------------------
 
 
-def _window_rank(planner: PhysicalPlanner, node: n.Rank) -> PlanOp | None:
+def _window_rank(planner: PhysicalPlanner, node: n.Rank, limit: int | None = None
+                 ) -> PlanOp | None:
     columns = w.window_rank(node)
     if columns is None or not planner.streaming:
         return None  # a regular ranking; in batch mode every ranking sees all its rows
@@ -78,7 +79,6 @@ def _window_rank(planner: PhysicalPlanner, node: n.Rank) -> PlanOp | None:
             f"{node.function.upper()}() is not supported in a window Top-N (as in Flink); use "
             "ROW_NUMBER()"
         )
-    limit = getattr(planner, "_window_rank_limits", {}).get(id(node))
     order = node.order_keys
     time_type = node.input.schema.fields[order[0].index].data_type if len(order) == 1 else None
     keep_last = (limit == 1 and time_type is not None and not order[0].ascending
@@ -91,7 +91,8 @@ def _window_rank(planner: PhysicalPlanner, node: n.Rank) -> PlanOp | None:
 
 def _note_rank_limit(planner: PhysicalPlanner, node: n.Filter) -> None:
     """``WHERE rn <= N`` over a window ranking (through projections of its columns): the
-    ranking keeps the first N rows of each partition only (the filter still applies)."""
+    ranking, planned here before the filter plans its input, keeps the first N rows of each
+    partition only (the filter still applies). A ranking already planned stays as it is."""
     column = None
     inner: n.Node = node.input
     mapping: dict[int, int] | None = None
@@ -109,9 +110,9 @@ def _note_rank_limit(planner: PhysicalPlanner, node: n.Filter) -> None:
             continue
         index, limit = bound
         column = index if mapping is None else mapping.get(index)
-        if column == rank_column:
-            limits = planner.__dict__.setdefault("_window_rank_limits", {})
-            limits[id(inner)] = max(limit, limits.get(id(inner), limit))
+        if column == rank_column and id(inner) not in planner._memo and planner.streaming:
+            planner._memo[id(inner)] = _window_rank(planner, inner, limit)
+            return
 
 
 def _conjuncts(e: Expr) -> list[Expr]:
