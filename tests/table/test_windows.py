@@ -245,3 +245,16 @@ def test_table_api_window_mistakes(tmp_path):
         bids.window(window).group_by(col("w")).select(col("w"))
     with pytest.raises(UnsupportedFeatureError, match="count windows"):
         Tumble.over(lit(10).rows)
+
+
+def test_a_null_event_time_is_an_error_naming_the_column(tmp_path):
+    path = tmp_path / "nulls.csv"
+    path.write_text("a,1,2024-01-01 10:00:00\nb,2,\n")
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    t_env.execute_sql(f"""CREATE TABLE n (k STRING, v BIGINT, ts TIMESTAMP(3),
+        WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '{path}',
+        'format' = 'csv')""")
+    message = _error(t_env, "SELECT * FROM TABLE(TUMBLE(TABLE n, DESCRIPTOR(ts), "
+                            "INTERVAL '1' MINUTE))")
+    assert "the time attribute 'ts' is NULL in a row; a window needs a time for every row; " \
+           "filter such rows out first (WHERE ts IS NOT NULL)" in message
