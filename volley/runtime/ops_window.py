@@ -2,7 +2,7 @@
 
 ``window_table_function`` (TUMBLE, HOP, CUMULATE) is stateless: each row leaves with the bounds
 of each window it falls in. ``window_aggregate`` folds rows into accumulators per (group key,
-window) — the streaming GROUP BY's ``GroupAggregation``, its groups keyed by the group key and
+window) — the streaming GROUP BY's accumulators (``WindowedAggregation``), its groups keyed by the group key and
 the window end — and emits a window's groups once, when the window closes: event-time
 windows when the watermark reaches ``window_end - 1``, processing-time windows when the clock
 does. Each (key, window) has a timer (keyed by the group key and the window start, at
@@ -93,7 +93,7 @@ class WindowAggregateOp(Operator):
     name = "WindowAggregate"
 
     def open(self, ctx: OperatorContext, out: Output) -> None:
-        from volley.runtime.stream_aggregate import GroupAggregation
+        from volley.runtime.window_aggregation import WindowedAggregation
 
         super().open(ctx, out)
         in_schema = self.spec.input_schemas[0]
@@ -112,7 +112,7 @@ class WindowAggregateOp(Operator):
         # the aggregation's own output layout: its group keys, then the aggregates
         agg_out = pa.schema([out_schema.field(i) for i in range(n_keys)] + [work.field(width)]
                             + [out_schema.field(n_keys + j) for j in range(len(aggs))])
-        self._aggregation = GroupAggregation(
+        self._aggregation = WindowedAggregation(
             work, self._keys + (width,), aggs, agg_out, retracting=False,
             max_parallelism=ctx.max_parallelism, key_group_columns=n_keys, expiring=True)
         for name, state in self._aggregation.states().items():
