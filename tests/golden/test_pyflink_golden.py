@@ -103,6 +103,8 @@ VOLLEY_ACCEPTS = {
     "tbl_order_by_offset": "OFFSET without FETCH is a plain slice; Flink's planner cannot do it",
     "sql_double_div_by_zero_literal": "Volley does not fold constants at planning time; at run "
     "time DOUBLE division by zero is Infinity in Flink too",
+    "win_session_agg_batch": "Volley runs SESSION windows in batch mode too (the same operator "
+    "as in streaming mode); test_batch_session_windows_equal_streaming_ones checks the rows",
 }
 REJECTED = sorted(
     name for name, g in GOLDENS.items()
@@ -156,3 +158,9 @@ def test_streaming_cases_give_the_same_rows_at_parallelism_2(name: str) -> None:
     with table.execute().collect() as rows:
         final = _materialized(rows)
     assert canon_module.sort_rows(final) == GOLDENS[name]["rows"]
+
+
+def test_batch_session_windows_equal_streaming_ones() -> None:
+    """PyFlink refuses SESSION windows in batch mode; Volley's are the streaming ones."""
+    _names, _types, rows = _run("win_session_agg_batch")
+    assert canon_module.sort_rows(rows) == GOLDENS["win_session_agg"]["rows"]

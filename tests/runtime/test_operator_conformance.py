@@ -63,6 +63,22 @@ QUERIES = [
                   "FROM u GROUP BY k))"),
     ("streaming", "SELECT k, s FROM t WHERE v NOT IN (SELECT k FROM u)"),
     ("batch", "SELECT k, COUNT(*) AS c, SUM(v) AS sv, MAX(s) AS ms FROM t GROUP BY k"),
+    ("streaming", "SELECT * FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '0.003' SECOND))"),
+    ("streaming", "SELECT k, window_start, window_end, COUNT(*) AS c, SUM(v) AS sv, MAX(s) AS ms, "
+                  "COUNT(DISTINCT s) AS ds FROM TABLE(HOP(TABLE e, DESCRIPTOR(ts), "
+                  "INTERVAL '0.002' SECOND, INTERVAL '0.004' SECOND)) "
+                  "GROUP BY k, window_start, window_end"),
+    ("streaming", "SELECT window_start, window_end, k, COUNT(*) AS c, MIN(v) AS mv FROM "
+                  "TABLE(SESSION(TABLE e PARTITION BY k, DESCRIPTOR(ts), INTERVAL '0.002' SECOND)) "
+                  "GROUP BY window_start, window_end, k"),
+    ("streaming", "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, "
+                  "window_end ORDER BY v DESC) AS rn FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), "
+                  "INTERVAL '0.003' SECOND))) WHERE rn <= 2"),
+    ("streaming", "SELECT l.k, l.v, r.v AS rv, l.window_start FROM "
+                  "(SELECT * FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '0.003' SECOND))) l "
+                  "LEFT JOIN (SELECT * FROM TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), "
+                  "INTERVAL '0.003' SECOND))) r ON l.window_start = r.window_start AND "
+                  "l.window_end = r.window_end AND l.k = r.k"),
     ("batch", "SELECT k, SUM(v) AS sv, AVG(v) AS av FROM t GROUP BY k"),
     ("batch", "SELECT t.k, t.v, u.s FROM t FULL JOIN u ON t.k = u.k"),
     ("batch", "SELECT * FROM t ORDER BY v DESC, k LIMIT 9"),
@@ -88,6 +104,9 @@ def _specs() -> list[tuple[str, OperatorSpec]]:
         t_env.create_temporary_system_function("plus_one", plus_one)
         t_env.execute_sql("CREATE TABLE w (k BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS "
                           "ts - INTERVAL '1' SECOND) WITH ('connector' = 'filesystem', "
+                          "'path' = '/nonexistent', 'format' = 'csv')")
+        t_env.execute_sql("CREATE TABLE e (k BIGINT, v BIGINT, s STRING, ts TIMESTAMP(3) NOT NULL, "
+                          "WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', "
                           "'path' = '/nonexistent', 'format' = 'csv')")
         planner = t_env._planner(t_env._job_settings())
         planner.add_collect(t_env._optimize(t_env.sql_query(sql)._plan))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from volley.common.changelog import ROW_KIND_COLUMN
+from volley.physical import windows
 from volley.physical.job_graph import Forward, Hash, Partitioning, Rebalance, Single
 from volley.physical.plan_op import PlanOp
 from volley.plan.calls import key_types
@@ -42,6 +43,9 @@ def _requirements(op: PlanOp) -> list[Partitioning]:
         return [Hash(keys) if keys else Single()]
     if kind in ("sort", "limit"):
         return [Single()]
+    windowed = windows.requirements(spec)
+    if windowed is not None:
+        return windowed
     return [Forward()] * arity
 
 

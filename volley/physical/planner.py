@@ -18,6 +18,7 @@ import pyarrow as pa
 from volley.common.changelog import ROW_KIND_COLUMN
 from volley.connectors.base import TableSpec
 from volley.errors import UnsupportedFeatureError
+from volley.physical import windows
 from volley.physical.chaining import chain
 from volley.physical.distribution import distribute
 from volley.physical.job_graph import DEFAULT_MAX_PARALLELISM, JobGraph, OperatorSpec, SourceSpec
@@ -48,6 +49,8 @@ class PhysicalPlanner:
         # handed out in large slices: fewer, bigger batches cost less per row downstream.
         self.batch_rows = batch_rows
         self._memo: dict[tuple[int, UpdateKind], PlanOp] = {}
+        #: ``WHERE rn <= N`` found above a window ranking: its N, by the ranking's node
+        self.window_rank_limits: dict[int, int] = {}
         self._ops: list[PlanOp] = []
         self.outputs: list[PlanOp] = []
         #: which row kinds each node emits (streaming mode); see ``plan.changelog``
@@ -126,6 +129,9 @@ class PhysicalPlanner:
         return self._add(PlanOp(spec=spec, inputs=ups))
 
     def _translate(self, node: n.Node) -> PlanOp:
+        windowed = windows.translate(self, node)
+        if windowed is not None:
+            return windowed
         if isinstance(node, n.Values):
             return self._add(PlanOp(source=SourceSpec(
                 self._uid("values"), "Values", node.schema.to_arrow_schema(), True,

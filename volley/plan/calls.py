@@ -99,3 +99,56 @@ def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     ):
         return pa.float64()
     return a
+
+
+#: the window kinds of the window table functions (and of the group windows built on them)
+WINDOW_KINDS = ("tumble", "hop", "cumulate", "session")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How rows are assigned to windows: ``kind`` (one of ``WINDOW_KINDS``), the time attribute
+    ``time_col`` (an input column index), whether it is processing time (``proctime``: windows
+    follow the clock of the operator that assigns them, the column is not read), and the sizes
+    in milliseconds: ``size`` (TUMBLE and HOP size, CUMULATE max size), ``slide`` (HOP slide,
+    CUMULATE step), ``offset`` (TUMBLE/HOP/CUMULATE) and ``gap`` (SESSION).
+    ``partition_keys``: the input columns a SESSION window is kept apart by."""
+
+    kind: str
+    time_col: int
+    proctime: bool = False
+    size: int = 0
+    slide: int = 0
+    offset: int = 0
+    gap: int = 0
+    partition_keys: tuple[int, ...] = ()
+
+    def describe(self, names: list[str]) -> str:
+        time = names[self.time_col]
+        if self.kind == "tumble":
+            args = f"size=[{_interval(self.size)}]"
+        elif self.kind == "hop":
+            args = f"slide=[{_interval(self.slide)}], size=[{_interval(self.size)}]"
+        elif self.kind == "cumulate":
+            args = f"step=[{_interval(self.slide)}], max_size=[{_interval(self.size)}]"
+        else:
+            args = f"gap=[{_interval(self.gap)}]"
+            if self.partition_keys:
+                args += f", partitionBy=[{', '.join(names[k] for k in self.partition_keys)}]"
+        if self.offset:
+            args += f", offset=[{_interval(self.offset)}]"
+        return f"{self.kind.upper()}(time_col=[{time}], {args})"
+
+    def remap(self, mapping: dict[int, int]) -> WindowSpec:
+        """The same window over an input whose columns moved (old index -> new index)."""
+        from dataclasses import replace
+
+        return replace(self, time_col=mapping[self.time_col],
+                       partition_keys=tuple(mapping[k] for k in self.partition_keys))
+
+
+def _interval(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size} {unit}"
+    return f"{ms} ms"

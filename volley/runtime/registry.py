@@ -36,6 +36,11 @@ _BUILTIN_KINDS = {
     "stream_set_op": "volley.runtime.ops_set",
     "rank": "volley.runtime.ops_blocking",
     "over_aggregate": "volley.runtime.ops_blocking",
+    "window_table_function": "volley.runtime.ops_window",
+    "window_aggregate": "volley.runtime.ops_window",
+    "session_window": "volley.runtime.ops_session",
+    "window_rank": "volley.runtime.ops_window_buffer",
+    "window_join": "volley.runtime.ops_window_buffer",
     "sink": "volley.runtime.ops_sinks",
     "collect": "volley.runtime.ops_sinks",
 }

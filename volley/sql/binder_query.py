@@ -19,6 +19,8 @@ from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
+from volley.plan.windows import as_window_join, as_window_rank
+from volley.sql import binder_windows
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
     AGGREGATES,
@@ -228,6 +230,7 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             resolved_groups.append(alias_map[g.name])
         else:
             resolved_groups.append(g)
+    window_call, resolved_groups = binder_windows.split_group_window(resolved_groups)
     group_exprs = [binder.bind(g) for g in resolved_groups]
     for g, e in zip(resolved_groups, group_exprs, strict=True):
         if isinstance(e.type, RowType) or e.type.type_name().startswith(("ARRAY", "MAP")):
@@ -253,21 +256,31 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             arg = agg_binder.bind(arg_node)
             arg_index = _pre_column(pre_exprs, arg)
             arg_type = arg.type
-        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
+        grouped = bool(group_exprs) or window_call is not None
+        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type, grouped),
                               f"$agg{j}"))
-    if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
-        pre_exprs.append(Literal(True, BooleanType(nullable=False)))
-    pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
-        f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
-    ]
-    pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
-    agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
+    windowed = binder_windows.window_aggregate(plan, scope, window_call, group_exprs, pre_exprs,
+                                               aggs, sources)
+    window_cols: list[ScopeColumn] = []
+    subs: list[tuple[exp.Expression, InputRef]] = []
+    agg_plan: n.Node
+    if windowed is not None:
+        agg_plan, window_cols, subs = windowed
+    else:
+        if window_call is not None:
+            raise PlanError(f"internal: the group window {window_call.sql()!r} was not planned")
+        if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
+            pre_exprs.append(Literal(True, BooleanType(nullable=False)))
+        pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
+            f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
+        ]
+        pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
+        agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
     # the scope after aggregation: group keys and aggregates are substitutions
     key_types = agg_plan.schema.types  # group keys as the aggregate emits them (materialized)
     out_cols = [ScopeColumn(f"$g{i}", key_types[i]) for i in range(len(group_exprs))] + [
         ScopeColumn(a.name, a.type) for a in aggs
-    ]
-    subs: list[tuple[exp.Expression, InputRef]] = []
+    ] + window_cols
     for i, g in enumerate(resolved_groups):
         ref = InputRef(i, _group_name(g, i), key_types[i])
         subs.append((g, ref))
@@ -327,22 +340,27 @@ def _agg_parts(node: exp.Expression) -> tuple[str, exp.Expression | None, bool]:
     return fn, arg, distinct
 
 
-def agg_result_type(fn: str, arg_type):
+def agg_result_type(fn: str, arg_type, grouped: bool = False):
+    """An aggregate's result type. Grouped, SUM/AVG/MIN/MAX of a NOT NULL argument are NOT NULL
+    (every group has a row), as in Flink; over all rows they are NULL for no rows."""
     from volley.plan.types import DecimalType, DoubleType
 
     if fn == "count":
         return BigIntType(nullable=False)
     assert arg_type is not None
+    nullable = arg_type.nullable or not grouped
     if fn in ("sum",):
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, arg_type.scale)
-        return arg_type.as_nullable()
+            return DecimalType(38, arg_type.scale, nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn == "avg":
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, max(6, arg_type.scale))
-        return arg_type.as_nullable()
+            return DecimalType(38, max(6, arg_type.scale), nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn in ("stddev_pop", "stddev_samp", "var_pop", "var_samp"):
         return DoubleType() if not arg_type.is_integral else arg_type.as_nullable()
+    if fn in ("min", "max"):
+        return arg_type.with_nullability(nullable)
     return arg_type.as_nullable()
 
 
@@ -401,7 +419,8 @@ def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple
             plan = _rename_positional(plan)
         out_name = f"$over{len(columns)}"
         if rank is not None:
-            plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), rank, out_name)
+            plan = as_window_rank(n.Rank(plan, tuple(part_idx), tuple(order_keys), rank,
+                                         out_name))
             out_type = BigIntType(nullable=False)
         else:
             name, arg_index, arg_type = agg  # type: ignore[misc]
@@ -615,7 +634,8 @@ class QueryBinder:
                     uncorrelated, pairs = _decorrelate(sub, scope)
                     uncorrelated.set("expressions", [p[1].copy() for p in pairs])
                     sub_plan, _ = self._query(uncorrelated)
-                    plan = n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan))
+                    plan = as_window_join(
+                        n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan)))
                 else:
                     sub_plan, _ = self._query(sub)
                     plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), kind, None)
@@ -634,6 +654,11 @@ class QueryBinder:
     def _from(self, node: exp.Expression) -> tuple[n.Node, Scope]:
         if isinstance(node, exp.Table):
             name = ".".join(p.name for p in node.parts) if node.parts else node.name
+            tvf = binder_windows.window_tvf_call(node)
+            if tvf is not None:
+                plan = binder_windows.bind_window_tvf(
+                    tvf, lambda t: self.ctes.get(t) or self.lookup_table(t), self.functions)
+                return self._aliased(plan, node, node.alias or None)
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
             plan = self.ctes.get(name) or self.lookup_table(name)
@@ -726,7 +751,7 @@ class QueryBinder:
                 eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
                 cond = eq if cond is None else Call("and", (cond, eq), BooleanType())
             condition = cond
-        return n.Join(plan, right, kind, condition), combined
+        return as_window_join(n.Join(plan, right, kind, condition)), combined
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:

@@ -155,10 +155,11 @@ class Table:
         return GroupedTable(self, to_nodes(fields))
 
     def window(self, window: Any) -> Any:
-        raise UnsupportedFeatureError(
-            "group windows (Tumble/Slide/Session) are not supported by Volley yet; aggregate "
-            "with group_by over a computed time bucket, e.g. FLOOR(ts TO MINUTE)"
-        )
+        """Group rows into ``window`` (``Tumble``/``Slide``/``Session`` from
+        ``volley.table.window``), then ``group_by`` it."""
+        from volley.table.window import GroupWindowedTable
+
+        return GroupWindowedTable(self, window)
 
     def over_window(self, *windows: Any) -> Any:
         raise UnsupportedFeatureError("over windows are not supported by Volley yet")

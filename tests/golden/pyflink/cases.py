@@ -41,6 +41,7 @@ class Api:
     Row: Any = None
     expressions: Any = None
     ScalarFunction: Any = None
+    window: Any = None
     package: str = ""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -84,6 +85,7 @@ class Api:
             Row=_get((common, "Row"), (table, "Row")),
             expressions=expressions,
             ScalarFunction=_get((udf_mod, "ScalarFunction"), (table, "ScalarFunction")),
+            window=_mod(f"{pkg}.table.window"),
         )
 
 
@@ -166,7 +168,7 @@ def _schemas(api: Api) -> dict:
 
 
 def register_fixtures(t_env: Any, api: Api) -> None:
-    """(Re)register the temporary views orders, customers and nums."""
+    """(Re)register the temporary views orders, customers and nums, and the event-time tables."""
     schemas = _schemas(api)
     data = {"orders": ORDERS_ROWS, "customers": CUSTOMERS_ROWS, "nums": NUMS_ROWS}
     for name in FIXTURE_VIEWS:
@@ -176,6 +178,75 @@ def register_fixtures(t_env: Any, api: Api) -> None:
             pass
         table = t_env.from_elements(list(data[name]), schemas[name])
         t_env.create_temporary_view(name, table)
+    register_window_fixtures(t_env)
+
+
+# Event-time tables for the window cases: CSV files with a WATERMARK two minutes behind the
+# largest time seen. Rows arrive out of order, but never by more than the two minutes, so no
+# row is late, however often the engine emits watermarks (PyFlink's are periodic, Volley's
+# follow each batch): the windows are the same as for ordered input. Fig bid 17 arrives after
+# bid 7 and joins two fig sessions of a two-minute gap into one.
+WIN_BIDS_CSV = """\
+1,apple,3.50,2,alice,2024-01-01 10:00:05.000
+2,pear,2.00,1,bob,2024-01-01 10:01:30.000
+3,apple,4.00,,carol,2024-01-01 10:00:50.000
+4,fig,,3,alice,2024-01-01 10:03:10.000
+5,pear,2.50,5,dave,2024-01-01 10:04:59.999
+6,apple,3.75,1,bob,2024-01-01 10:04:00.000
+7,fig,5.00,2,,2024-01-01 10:06:00.000
+17,fig,4.75,1,carol,2024-01-01 10:04:30.000
+8,apple,3.25,4,alice,2024-01-01 10:07:45.000
+9,pear,2.25,2,carol,2024-01-01 10:06:30.000
+10,,1.00,1,bob,2024-01-01 10:09:00.000
+11,apple,3.90,3,dave,2024-01-01 10:12:00.000
+12,fig,4.50,1,alice,2024-01-01 10:11:15.000
+13,pear,2.75,6,bob,2024-01-01 10:15:00.000
+14,apple,4.10,2,carol,2024-01-01 10:21:00.000
+15,fig,5.25,2,dave,2024-01-01 10:20:10.000
+16,pear,3.00,1,alice,2024-01-01 10:30:00.000
+"""
+
+WIN_ASKS_CSV = """\
+1,apple,3.60,2024-01-01 10:01:00.000
+2,fig,4.90,2024-01-01 10:02:00.000
+3,kiwi,1.50,2024-01-01 10:03:30.000
+4,apple,3.80,2024-01-01 10:06:10.000
+5,pear,2.40,2024-01-01 10:05:30.000
+6,fig,5.10,2024-01-01 10:12:30.000
+7,apple,4.00,2024-01-01 10:23:00.000
+"""
+
+WINDOW_TABLES = {
+    "win_bids": ("bid_id BIGINT, item STRING, price DECIMAL(10, 2), qty INT, bidder STRING, "
+                 "ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' MINUTE", WIN_BIDS_CSV),
+    "win_asks": ("ask_id BIGINT, item STRING, price DECIMAL(10, 2), ts TIMESTAMP(3), "
+                 "WATERMARK FOR ts AS ts - INTERVAL '2' MINUTE", WIN_ASKS_CSV),
+    "win_bids_pt": ("bid_id BIGINT, item STRING, price DECIMAL(10, 2), qty INT, bidder STRING, "
+                    "ts TIMESTAMP(3), pt AS PROCTIME()", WIN_BIDS_CSV),
+}
+
+
+def register_window_fixtures(t_env: Any) -> None:
+    """(Re)create the event-time tables over CSV files in a fresh temporary directory."""
+    import os
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="golden_windows_")
+    for name, (columns, text) in WINDOW_TABLES.items():
+        path = os.path.join(directory, f"{name}.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        t_env.execute_sql(f"DROP TEMPORARY TABLE IF EXISTS {name}")
+        t_env.execute_sql(
+            f"CREATE TEMPORARY TABLE {name} ({columns}) WITH ('connector' = 'filesystem', "
+            f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")
+    per_item = ("SELECT item, window_start{}, window_end{}, window_time{}, COUNT(*) AS n, "
+                "SUM(price) AS total FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), "
+                "INTERVAL '5' MINUTES)) GROUP BY item, window_start, window_end, window_time")
+    for name, aliases in (("win_per_item", (" AS ws", " AS we", " AS rt")),
+                          ("win_per_item_bounds", ("", "", ""))):
+        t_env.execute_sql(f"DROP TEMPORARY VIEW IF EXISTS {name}")
+        t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {per_item.format(*aliases)}")
 
 
 # --------------------------------------------------------------------------
@@ -1068,6 +1139,204 @@ def _(t_env, api):
     a = t_env.from_path("nums").select(col("a"), col("e"))
     b = t_env.from_path("nums").where(col("b") > 0).select(col("a"), col("e"))
     return a.minus_all(b)
+
+# ---- windows: window TVFs, window aggregation, Top-N, dedup, joins, group windows ----------
+
+_TUMBLE = "TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES))"
+_AGGS = ("COUNT(*) AS n, SUM(price) AS total, AVG(price) AS avg_price, MIN(qty) AS min_qty, "
+         "MAX(bidder) AS last_bidder, COUNT(DISTINCT bidder) AS bidders, AVG(qty) AS avg_qty")
+
+for _mode in ("streaming", "batch"):
+    _sfx = "" if _mode == "streaming" else "_batch"
+    _sql(f"win_tumble_agg{_sfx}",
+         f"SELECT item, window_start, window_end, {_AGGS} FROM {_TUMBLE} "
+         "GROUP BY item, window_start, window_end", mode=_mode)
+    _sql(f"win_hop_agg{_sfx}",
+         "SELECT window_start, window_end, COUNT(*) AS n, SUM(qty) AS q, MAX(price) AS top "
+         "FROM TABLE(HOP(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES, "
+         "INTERVAL '10' MINUTES)) GROUP BY window_start, window_end", mode=_mode)
+    _sql(f"win_cumulate_agg{_sfx}",
+         "SELECT item, window_start, window_end, COUNT(*) AS n, SUM(price) AS total "
+         "FROM TABLE(CUMULATE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '4' MINUTES, "
+         "INTERVAL '12' MINUTES)) GROUP BY item, window_start, window_end", mode=_mode)
+    _sql(f"win_session_agg{_sfx}",
+         "SELECT item, window_start, window_end, COUNT(*) AS n, SUM(qty) AS q "
+         "FROM TABLE(SESSION(TABLE win_bids PARTITION BY item, DESCRIPTOR(ts), "
+         "INTERVAL '2' MINUTES)) GROUP BY item, window_start, window_end", mode=_mode,
+         note="PyFlink runs no SESSION windows in batch mode; Volley does")
+    _sql(f"win_tvf_tumble{_sfx}",
+         f"SELECT bid_id, item, window_start, window_end FROM {_TUMBLE}", mode=_mode)
+    _sql(f"win_tvf_hop{_sfx}",
+         "SELECT bid_id, window_start, window_end FROM TABLE(HOP(TABLE win_bids, "
+         "DESCRIPTOR(ts), INTERVAL '3' MINUTES, INTERVAL '7' MINUTES))", mode=_mode)
+    _sql(f"win_legacy_tumble{_sfx}",
+         "SELECT item, TUMBLE_START(ts, INTERVAL '5' MINUTE) AS ws, "
+         "TUMBLE_END(ts, INTERVAL '5' MINUTE) AS we, COUNT(*) AS n, SUM(price) AS total "
+         "FROM win_bids GROUP BY TUMBLE(ts, INTERVAL '5' MINUTE), item", mode=_mode)
+del _mode, _sfx
+
+_sql("win_tvf_tumble_all", f"SELECT * FROM {_TUMBLE}", mode="streaming")
+_sql("win_tvf_cumulate",
+     "SELECT bid_id, window_start, window_end, window_time FROM TABLE(CUMULATE(TABLE win_bids, "
+     "DESCRIPTOR(ts), INTERVAL '5' MINUTES, INTERVAL '15' MINUTES))", mode="streaming")
+_sql("win_tvf_session",
+     "SELECT * FROM TABLE(SESSION(TABLE win_bids PARTITION BY item, DESCRIPTOR(ts), "
+     "INTERVAL '2' MINUTES))", mode="streaming")
+_sql("win_tvf_tumble_offset",
+     "SELECT bid_id, window_start, window_end FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), "
+     "INTERVAL '5' MINUTES, INTERVAL '1' MINUTES))", mode="streaming")
+_sql("win_tumble_agg_window_time",
+     "SELECT item, window_start, window_end, window_time, COUNT(*) AS n FROM "
+     f"{_TUMBLE} GROUP BY item, window_start, window_end, window_time", mode="streaming")
+_sql("win_tumble_agg_named_args",
+     "SELECT window_start, window_end, COUNT(*) AS n FROM TABLE(TUMBLE(DATA => TABLE win_bids, "
+     "TIMECOL => DESCRIPTOR(ts), SIZE => INTERVAL '10' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_hop_agg_named_args",
+     "SELECT window_start, window_end, SUM(qty) AS q FROM TABLE(HOP(DATA => TABLE win_bids, "
+     "TIMECOL => DESCRIPTOR(ts), SLIDE => INTERVAL '5' MINUTES, SIZE => INTERVAL '15' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_tumble_agg_where_having",
+     f"SELECT item, window_start, COUNT(*) AS n, SUM(qty) AS q FROM {_TUMBLE} "
+     "WHERE price > 2 GROUP BY item, window_start, window_end HAVING COUNT(*) > 1",
+     mode="streaming")
+_sql("win_tumble_agg_global",
+     f"SELECT window_start, window_end, COUNT(*) AS n, MIN(price) AS low FROM {_TUMBLE} "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_tumble_agg_expressions",
+     f"SELECT UPPER(item) AS item, window_end, SUM(price * qty) AS turnover, "
+     f"COUNT(*) FILTER (WHERE qty > 1) AS multi FROM {_TUMBLE} "
+     "GROUP BY UPPER(item), window_start, window_end", mode="streaming")
+_sql("win_group_by_window_start_only",
+     f"SELECT window_start, COUNT(*) AS n FROM {_TUMBLE} GROUP BY window_start",
+     mode="streaming", note="not a window aggregation (no window_end): an updating GROUP BY")
+_sql("win_session_agg_global",
+     "SELECT window_start, window_end, COUNT(*) AS n FROM TABLE(SESSION(TABLE win_bids, "
+     "DESCRIPTOR(ts), INTERVAL '2' MINUTES)) GROUP BY window_start, window_end",
+     mode="streaming")
+_sql("win_session_agg_named_args",
+     "SELECT item, window_start, window_end, COUNT(*) AS n FROM TABLE(SESSION(DATA => TABLE "
+     "win_bids PARTITION BY item, TIMECOL => DESCRIPTOR(ts), GAP => INTERVAL '2' MINUTES)) "
+     "GROUP BY item, window_start, window_end", mode="streaming")
+_sql("win_cascade",
+     "SELECT window_start, window_end, SUM(n) AS n, MAX(total) AS best FROM TABLE(TUMBLE("
+     "TABLE win_per_item, DESCRIPTOR(rt), INTERVAL '10' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming",
+     note="a window aggregation over a window aggregation's window_time")
+_sql("win_tvf_column_clash",
+     "SELECT * FROM TABLE(TUMBLE(TABLE win_per_item_bounds, DESCRIPTOR(window_time), "
+     "INTERVAL '10' MINUTES))", mode="streaming",
+     note="the input already has window_start/window_end columns")
+_sql("win_proctime_agg",
+     "SELECT item, window_start, window_end, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE win_bids_pt, "
+     "DESCRIPTOR(pt), INTERVAL '10' MINUTES)) GROUP BY item, window_start, window_end",
+     mode="streaming", note="processing-time windows do not close when bounded input ends")
+_sql("win_legacy_hop",
+     "SELECT HOP_START(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS ws, "
+     "HOP_END(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS we, "
+     "HOP_ROWTIME(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS wt, COUNT(*) AS n "
+     "FROM win_bids GROUP BY HOP(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE)",
+     mode="streaming")
+_sql("win_legacy_session",
+     "SELECT item, SESSION_START(ts, INTERVAL '2' MINUTE) AS ws, "
+     "SESSION_END(ts, INTERVAL '2' MINUTE) AS we, SESSION_ROWTIME(ts, INTERVAL '2' MINUTE) AS wt, "
+     "SUM(qty) AS q FROM win_bids GROUP BY SESSION(ts, INTERVAL '2' MINUTE), item",
+     mode="streaming")
+_sql("win_legacy_tumble_rowtime_having",
+     "SELECT TUMBLE_ROWTIME(ts, INTERVAL '10' MINUTE) AS wt, COUNT(*) AS n FROM win_bids "
+     "GROUP BY TUMBLE(ts, INTERVAL '10' MINUTE) HAVING COUNT(*) > 3", mode="streaming")
+_sql("win_legacy_proctime",
+     "SELECT item, TUMBLE_START(pt, INTERVAL '10' MINUTE) AS ws, "
+     "TUMBLE_PROCTIME(pt, INTERVAL '10' MINUTE) AS wp, COUNT(*) AS n FROM win_bids_pt "
+     "GROUP BY TUMBLE(pt, INTERVAL '10' MINUTE), item", mode="streaming",
+     note="processing-time windows do not close when bounded input ends")
+
+_TOP = ("SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end "
+        "ORDER BY {order}) AS rn FROM {source}) WHERE {filter}")
+_sql("win_topn_over_aggregate",
+     _TOP.format(order="total DESC", filter="rn <= 2", source=(
+         "(SELECT item, window_start, window_end, window_time, SUM(price) AS total FROM "
+         f"{_TUMBLE} GROUP BY item, window_start, window_end, window_time)")), mode="streaming")
+_sql("win_topn_over_tvf",
+     _TOP.format(order="price DESC", filter="rn <= 2", source=_TUMBLE), mode="streaming")
+_sql("win_topn_rn_lt",
+     "SELECT bid_id, item, window_start, rn FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+     f"window_start, window_end, item ORDER BY qty ASC) AS rn FROM {_TUMBLE}) WHERE rn < 2",
+     mode="streaming")
+_sql("win_dedup_first",
+     "SELECT bid_id, item, window_start, window_end FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
+     f"BY window_start, window_end, item ORDER BY ts ASC) AS rn FROM {_TUMBLE}) WHERE rn = 1",
+     mode="streaming")
+_sql("win_dedup_last",
+     "SELECT bid_id, item, window_start, window_end FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
+     f"BY window_start, window_end, item ORDER BY ts DESC) AS rn FROM {_TUMBLE}) WHERE rn <= 1",
+     mode="streaming")
+_sql("win_topn_rank_rejected",
+     _TOP.format(order="price DESC", filter="rn <= 2", source=_TUMBLE).replace(
+         "ROW_NUMBER()", "RANK()"), mode="streaming", note="window Top-N takes ROW_NUMBER only")
+
+_L = "(SELECT * FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES)))"
+_R = "(SELECT * FROM TABLE(TUMBLE(TABLE win_asks, DESCRIPTOR(ts), INTERVAL '5' MINUTES)))"
+_ON = "L.window_start = R.window_start AND L.window_end = R.window_end AND L.item = R.item"
+_sql("win_join_inner",
+     f"SELECT L.bid_id, R.ask_id, L.item, L.price, R.price AS ask, L.window_start, L.window_end, "
+     f"L.window_time FROM {_L} L JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_left",
+     f"SELECT L.bid_id, R.ask_id, L.item, L.window_start, R.window_end AS r_end "
+     f"FROM {_L} L LEFT JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_full",
+     f"SELECT L.bid_id, R.ask_id, L.item AS l_item, R.item AS r_item, L.window_start, "
+     f"R.window_start AS r_start FROM {_L} L FULL JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_residual",
+     f"SELECT L.bid_id, R.ask_id FROM {_L} L JOIN {_R} R ON {_ON} AND L.price < R.price",
+     mode="streaming")
+_sql("win_join_exists",
+     f"SELECT L.bid_id, L.item FROM {_L} L WHERE EXISTS (SELECT * FROM {_R} R WHERE {_ON})",
+     mode="streaming")
+_sql("win_join_not_exists",
+     f"SELECT L.bid_id, L.item FROM {_L} L WHERE NOT EXISTS (SELECT * FROM {_R} R WHERE {_ON})",
+     mode="streaming")
+
+
+@_tbl("win_tbl_tumble", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(5).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").end, col("w").rowtime,
+                    col("price").sum.alias("total"), col("qty").max))
+
+
+@_tbl("win_tbl_slide", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Slide.over(lit(10).minutes).every(lit(5).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"))
+            .select(col("w").start.alias("ws"), col("w").end, col("bid_id").count))
+
+
+@_tbl("win_tbl_session", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Session.with_gap(lit(2).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("item"), col("w"))
+            .select(col("item"), col("w").start, col("w").end, col("qty").sum))
+
+
+@_tbl("win_tbl_tumble_batch", mode="batch")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(10).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").end, col("price").avg.alias("avg")))
+
+
+@_tbl("win_tbl_proctime", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(10).minutes).on(col("pt")).alias("w")
+    return (t_env.from_path("win_bids_pt").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").proctime, col("qty").sum))
 
 
 CASES_BY_NAME: dict[str, Case] = {}
