@@ -35,6 +35,10 @@ _BUILTIN_KINDS = {
     "set_op": "volley.runtime.ops_blocking",
     "rank": "volley.runtime.ops_blocking",
     "over_aggregate": "volley.runtime.ops_blocking",
+    "stream_over_aggregate": "volley.runtime.ops_over",
+    "top_n": "volley.runtime.ops_rank",
+    "deduplicate": "volley.runtime.ops_rank",
+    "temporal_sort": "volley.runtime.ops_rank",
     "sink": "volley.runtime.ops_sinks",
     "collect": "volley.runtime.ops_sinks",
 }
