@@ -18,7 +18,6 @@ from volley.plan.calls import AggCall, OverFrame
 from volley.plan.ranking import Deduplicate, TopN, time_attribute
 
 
-
 class PhysicalPlanner(Protocol):
     """What these functions use of ``planner.PhysicalPlanner``."""
 

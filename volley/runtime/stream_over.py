@@ -30,8 +30,8 @@ import pyarrow as pa
 from volley.errors import JobExecutionError
 from volley.plan.calls import AggCall, OverFrame
 from volley.runtime.keyed_rows import RowColumns, TimeOrderedRows
-from volley.runtime.over_frames import OrderValues, frame_aggregate, frame_bounds, run_bounds
 from volley.runtime.ops_time import epoch_millis
+from volley.runtime.over_frames import OrderValues, frame_aggregate, frame_bounds, run_bounds
 from volley.state import KeyedTable, ValueColumn
 
 MIN_TIME = -(2**63)
