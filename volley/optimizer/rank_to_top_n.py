@@ -17,13 +17,17 @@ updates its result as they change (Flink's Rank operator). The bounds of the ran
 conjuncts ``rn <= N``, ``rn < N``, ``rn = N``, ``rn >= M``, ``rn > M`` (either side); the other
 conjuncts stay in a filter above. A ranking without an upper bound, or by RANK/DENSE_RANK, is
 left alone (the physical planner says why it cannot run on a stream).
+
+Rank 1 by a single time attribute over an insert-only input is a deduplication, as in Flink:
+``Deduplicate`` keeps the first (ASC) or last (DESC) row of each key, and the rank is the
+constant 1.
 """
 
 from __future__ import annotations
 
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Expr, InputRef, Literal, input_refs
-from volley.plan.ranking import TopN
+from volley.plan.ranking import Deduplicate, TopN, time_attribute
 from volley.plan.types import BooleanType
 
 _FLIPPED = {"le": "ge", "lt": "gt", "ge": "le", "gt": "lt", "eq": "eq"}
@@ -60,15 +64,34 @@ def rank_to_top_n(node: n.Node) -> n.Node:
         end = high if end is None else (min(end, high) if high is not None else end)
     if end is None:
         return node
-    top_n = TopN(rank.input, rank.partition_keys, rank.order_keys, start, max(end, start - 1),
-                 output_rank=True, rank_name=rank.name)
-    result: n.Node = top_n if project is None else n.Project(top_n, project.exprs, project.names)
+    ranked = _deduplicate(rank) if (start, end) == (1, 1) else None
+    if ranked is None:
+        ranked = TopN(rank.input, rank.partition_keys, rank.order_keys, start,
+                      max(end, start - 1), output_rank=True, rank_name=rank.name)
+    result: n.Node = ranked if project is None else n.Project(ranked, project.exprs, project.names)
     if residual:
         condition = residual[0]
         for c in residual[1:]:
             condition = Call("and", (condition, c), BooleanType())
         result = n.Filter(result, condition)
     return result
+
+
+def _deduplicate(rank: n.Rank) -> n.Node | None:
+    """The rank-1 rows of ``rank`` as a deduplication (with the constant rank), if Flink
+    deduplicates them."""
+    if len(rank.order_keys) != 1 or rank.input.changelog_mode() is not n.INSERT_ONLY:
+        return None
+    key = rank.order_keys[0]
+    kind = time_attribute(rank.input, key.index)
+    if kind is None:
+        return None
+    dedup = Deduplicate(rank.input, rank.partition_keys, key.index, keep_last=not key.ascending,
+                        rowtime=kind == "rowtime")
+    fields = dedup.schema.fields
+    refs = tuple(InputRef(i, f.name, f.data_type) for i, f in enumerate(fields))
+    one = Literal(1, rank.schema.fields[-1].data_type)
+    return n.Project(dedup, (*refs, one), (*(f.name for f in fields), rank.name))
 
 
 def _conjuncts(e: Expr) -> list[Expr]:

@@ -18,6 +18,7 @@ value), so a running frame continues where the last batch left off.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -62,7 +63,10 @@ def order_values(column: pa.Array | pa.ChunkedArray, ascending: bool,
         per_ms = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}[t.unit]
         raw = pc.cast(column, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
         values = raw * 1000 if per_ms is None else raw // per_ms
-    elif pa.types.is_integer(t) or pa.types.is_date(t):
+    elif pa.types.is_date32(t):
+        values = column.cast(pa.int32()).cast(pa.int64()).fill_null(0).to_numpy(
+            zero_copy_only=False)
+    elif pa.types.is_integer(t):
         values = pc.cast(column, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
     else:
         values = pc.cast(column, pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
@@ -201,7 +205,7 @@ def unscaled(column: pa.Array) -> np.ndarray:
     """A DECIMAL column's unscaled values as Python integers (object array; NULL slots hold 0)."""
     if not pa.types.is_decimal128(column.type):
         column = column.cast(pa.decimal128(38, column.type.scale))
-    column = column.fill_null(pa.scalar(0).cast(column.type))
+    column = column.fill_null(pa.scalar(Decimal(0), column.type))
     n = len(column)
     words = np.frombuffer(column.buffers()[1], dtype=np.int64, count=2 * n,
                           offset=column.offset * 16).reshape(n, 2)

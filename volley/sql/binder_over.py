@@ -24,6 +24,7 @@ from volley.plan.expressions import Expr, InputRef
 from volley.plan.types import (
     BigIntType,
     DataType,
+    DateType,
     LocalZonedTimestampType,
     TimestampType,
 )
@@ -234,15 +235,22 @@ def _bound(spec: exp.WindowSpec, which: str, mode: str,
     key = order_types[0]
     is_time = isinstance(key, (TimestampType, LocalZonedTimestampType))
     if isinstance(value, exp.Interval):
-        if not is_time:
+        is_date = isinstance(key, DateType)
+        if not (is_time or is_date):
             raise PlanError(f"Data Type mismatch between ORDER BY and RANGE clause: an "
-                            f"INTERVAL offset needs a TIMESTAMP ORDER BY key; got {key}")
+                            f"INTERVAL offset needs a TIMESTAMP or DATE ORDER BY key; got {key}")
         unit = value.unit
         if not isinstance(unit, exp.Var):
             raise UnsupportedFeatureError(
                 f"the interval {value.sql()!r} is not supported in a window frame; use a single "
                 "unit, e.g. INTERVAL '90' MINUTE")
-        return sign * interval_millis(value.this.name, unit.name)
+        millis = interval_millis(value.this.name, unit.name)
+        if is_date:  # a DATE key counts days
+            if millis % _DAY_MS:
+                raise PlanError(f"a RANGE frame over a DATE moves in whole days; got "
+                                f"{value.sql()!r}, e.g. use INTERVAL '1' DAY")
+            return sign * (millis // _DAY_MS)
+        return sign * millis
     if isinstance(value, exp.Literal) and not value.is_string and not is_time and \
             key.type_name().split("(")[0] in _NUMERIC_KEYS:
         number = float(value.this) if "." in value.this or "e" in value.this.lower() \
@@ -254,6 +262,7 @@ def _bound(spec: exp.WindowSpec, which: str, mode: str,
                     "TIMESTAMP")
 
 
+_DAY_MS = 86_400_000
 _NUMERIC_KEYS = {"TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE",
                  "DECIMAL", "REAL"}
 

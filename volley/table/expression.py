@@ -313,6 +313,17 @@ class Expression:
             return Expression(new)
         return Expression(exp.Distinct(expressions=[node]))
 
+    # -- OVER windows -----------------------------------------------------------------------------
+    def over(self, alias: Any) -> Expression:
+        """``col('b').sum.over(col('w'))``: this aggregate over the over window named ``w``
+        (see ``Table.over_window``)."""
+        name = Expression.node_of(alias)
+        if isinstance(name, exp.Column):
+            name = name.this
+        elif isinstance(name, exp.Literal) and name.is_string:
+            name = exp.to_identifier(name.this)
+        return Expression(exp.Window(this=self._node, alias=name, over="OVER"))
+
     # -- ordering ---------------------------------------------------------------------------------
     # The Table API orders NULLs last ascending and first descending (unlike Flink SQL).
     @property
@@ -490,6 +501,22 @@ class Expression:
 
     def __getitem__(self, index: Any) -> Expression:
         return self.get(index)
+
+    # -- interval literals: lit(1).hours is INTERVAL '1' HOUR (as in PyFlink) ---------------------
+    def _interval(self, unit: str) -> Expression:
+        value = self._node
+        text = value.this if isinstance(value, exp.Literal) else value.sql()
+        return Expression(exp.Interval(this=exp.Literal.string(str(text)), unit=exp.var(unit)))
+
+    years = year = property(lambda self: self._interval("YEAR"))
+    quarters = quarter = property(lambda self: self._interval("QUARTER"))
+    months = month = property(lambda self: self._interval("MONTH"))
+    weeks = week = property(lambda self: self._interval("WEEK"))
+    days = day = property(lambda self: self._interval("DAY"))
+    hours = hour = property(lambda self: self._interval("HOUR"))
+    minutes = minute = property(lambda self: self._interval("MINUTE"))
+    seconds = second = property(lambda self: self._interval("SECOND"))
+    millis = milli = property(lambda self: self._interval("MILLISECOND"))
 
     def __str__(self) -> str:
         return self._node.sql()

@@ -133,8 +133,27 @@ def log(v: Any, base: Any = None) -> Expression:
     return Expression.wrap(v).log(base)
 
 
+#: Over window bounds (``Over...preceding(UNBOUNDED_RANGE)``), as in PyFlink: unbounded preceding
+#: in rows or in range (time), and the current row (``CURRENT_ROW``) or its peers
+#: (``CURRENT_RANGE``). Built on first use (module ``__getattr__``), so importing this module
+#: does not load sqlglot.
+OVER_BOUNDS = ("UNBOUNDED_ROW", "UNBOUNDED_RANGE", "CURRENT_ROW", "CURRENT_RANGE")
+
+
+def __getattr__(name: str) -> Expression:
+    if name in OVER_BOUNDS:
+        return Expression(exp.Var(this=name))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def row_interval(rows: int) -> Expression:
+    """An interval of ``rows`` rows, for ``Over...preceding(row_interval(2))``."""
+    return Expression(exp.Anonymous(this="ROW_INTERVAL", expressions=[exp.Literal.number(rows)]))
+
+
 __all__ = [
     "col", "column", "lit", "call", "call_sql", "if_then_else", "concat", "concat_ws", "coalesce",
     "and_", "or_", "not_", "null_of", "row", "current_date", "current_timestamp",
     "local_timestamp", "to_date", "to_timestamp", "date_format", "pi", "rand", "log",
+    "UNBOUNDED_ROW", "UNBOUNDED_RANGE", "CURRENT_ROW", "CURRENT_RANGE", "row_interval",
 ]
