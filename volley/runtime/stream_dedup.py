@@ -37,6 +37,8 @@ def _firsts(groups: np.ndarray, order_key: np.ndarray | None, last: bool) -> np.
     """Per distinct group, the row that wins: the smallest ``order_key`` (first arrival among
     ties), or with ``last`` the largest (last arrival); rows in arrival order when no key."""
     n = len(groups)
+    if not n:
+        return np.zeros(0, np.int64)
     position = np.arange(n)
     keys = (position, groups) if order_key is None else (position, order_key, groups)
     order = np.lexsort(keys)
@@ -90,6 +92,8 @@ class Deduplication:
         if not self.keep_last:
             new = ~self.partitions.live[pids]
             rows = np.flatnonzero(new)[_firsts(pids[new], None, last=False)]
+            if not len(rows):
+                return None
             self.partitions.set_live(pids[rows])
             return pa.Table.from_batches([batch]).take(pa.array(rows, pa.int64())), None
         ts = epoch_millis(batch.column(self.time_index)) if self.rowtime else None

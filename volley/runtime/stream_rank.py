@@ -15,8 +15,10 @@ again and written back once; the changes to the visible ranks ``start..end`` bec
   rank), ``+I`` for a rank newly filled and ``-D`` for one emptied;
 * without it, ``-D`` for rows that left the range and ``+I`` for rows that entered it.
 
-For a batch of one row this is exactly Flink's changelog; a larger batch gives the net change of
-its rows (the same final result, fewer messages).
+Over an insert-only input a batch of one row gives exactly Flink's changelog; a larger batch, or
+an updating input's ``-U``/``+U`` pair in one batch, gives the net change of its rows (the same
+final result, fewer messages: where Flink says ``-D`` then ``+I`` for a rank whose row was
+updated, this says ``-U``/``+U``).
 """
 
 from __future__ import annotations

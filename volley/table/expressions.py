@@ -133,17 +133,29 @@ def log(v: Any, base: Any = None) -> Expression:
     return Expression.wrap(v).log(base)
 
 
-#: Over window bounds (``Over...preceding(UNBOUNDED_RANGE)``), as in PyFlink: unbounded preceding
-#: in rows or in range (time), and the current row (``CURRENT_ROW``) or its peers
-#: (``CURRENT_RANGE``). Built on first use (module ``__getattr__``), so importing this module
-#: does not load sqlglot.
-OVER_BOUNDS = ("UNBOUNDED_ROW", "UNBOUNDED_RANGE", "CURRENT_ROW", "CURRENT_RANGE")
+class _OverBound(Expression):
+    """A bound of an over window (``Over...preceding(UNBOUNDED_RANGE)``); its syntax tree is
+    built when first used, so importing this module does not load sqlglot."""
+
+    __slots__ = ("_name", "_built")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._built: exp.Expression | None = None
+
+    @property  # type: ignore[override]
+    def _node(self) -> exp.Expression:
+        if self._built is None:
+            self._built = exp.Var(this=self._name)
+        return self._built
 
 
-def __getattr__(name: str) -> Expression:
-    if name in OVER_BOUNDS:
-        return Expression(exp.Var(this=name))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: Over window bounds, as in PyFlink: unbounded preceding counted in rows or in range (time), and
+#: the current row (``CURRENT_ROW``) or the current row with its peers (``CURRENT_RANGE``)
+UNBOUNDED_ROW = _OverBound("UNBOUNDED_ROW")
+UNBOUNDED_RANGE = _OverBound("UNBOUNDED_RANGE")
+CURRENT_ROW = _OverBound("CURRENT_ROW")
+CURRENT_RANGE = _OverBound("CURRENT_RANGE")
 
 
 def row_interval(rows: int) -> Expression:
