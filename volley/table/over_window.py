@@ -22,8 +22,6 @@ from volley.table.expression import Expression
 
 if TYPE_CHECKING:
     from sqlglot import exp
-
-    from volley.table.table import Table
 else:
     exp = lazy_module("sqlglot.expressions")
 
@@ -161,17 +159,24 @@ def _bound(node: exp.Expression, where: str) -> tuple[str, Any, str | None]:
 class OverWindowedTable:
     """A table with over windows defined; ``select`` computes aggregates over them."""
 
-    def __init__(self, table: Table, windows: tuple[OverWindow, ...]) -> None:
+    def __init__(self, table: Any, windows: tuple[OverWindow, ...]) -> None:
+        """``table``: the ``Table`` the windows are defined on."""
         for w in windows:
             if not isinstance(w, OverWindow):
                 raise PlanError(f"over_window() takes windows built with Over...alias('w'); "
                                 f"got {w!r}")
         self._table, self._windows = table, windows
 
-    def select(self, *fields: Any) -> Table:
+    def select(self, *fields: Any) -> Any:
         from volley.sql.binder_query import SelectRequest
-        from volley.table.table import to_nodes
+        from volley.sql.parser import parse_expression_list
 
-        req = SelectRequest(items=to_nodes(fields), auto_prefix="EXPR$",
+        items: list[exp.Expression] = []
+        for f in fields:
+            if isinstance(f, str):  # PyFlink's legacy string expressions
+                items.extend(parse_expression_list(f))
+            else:
+                items.append(_node(f, "select()"))
+        req = SelectRequest(items=items, auto_prefix="EXPR$",
                             named_windows=[w.definition() for w in self._windows])
         return self._table._select(req)
