@@ -13,6 +13,7 @@ as its materialized changelog in streaming mode.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -126,3 +127,36 @@ def test_the_cases_cover_every_kind_of_window_function():
     kinds = Counter(name.split("_", 1)[1].split("_")[0] for name in OURS)
     assert {"over", "topn", "dedup", "order", "tbl", "row"} <= set(kinds)
     assert UPDATING and INSERT_ONLY and PAIRS
+
+
+ERRORS = [
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts DESC) AS s FROM events",
+     "The window can only be ordered in ASCENDING mode"),
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM events",
+     "Non-time attribute sort is not supported for bounded OVER window (column 'v'"),
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v) AS s FROM events",
+     "ordered by 'v', which is not a time attribute, is not supported by Volley yet"),
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 1 PRECEDING) AS s, COUNT(*) OVER "
+     "(PARTITION BY k ORDER BY ts) AS c FROM events", "All aggregates must be computed on the same"),
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)"
+     " AS s FROM events", "OVER RANGE FOLLOWING windows are not supported yet"),
+    ("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM events) "
+     "WHERE r <= 2", "RANK() on streaming table is not supported currently"),
+    ("SELECT k, v FROM events ORDER BY v", "Sort on a non-time-attribute field is not supported"),
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts) AS s FROM (SELECT k, SUM(v) AS v, "
+     "MAX(ts) AS ts FROM events GROUP BY k)", "needs an insert-only input"),
+    ("SELECT SUM(v) OVER w FROM events WINDOW x AS (ORDER BY ts)",
+     "window 'w' is not defined; define it in the WINDOW clause"),
+    ("SELECT SUM(v) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) "
+     "FROM events", "Data Type mismatch between ORDER BY and RANGE clause"),
+]
+
+
+@pytest.mark.parametrize("sql,message", ERRORS)
+def test_what_a_stream_cannot_run_is_refused_with_flinks_reason(sql, message):
+    from volley.errors import VolleyError
+
+    t_env = _env("streaming")
+    cases_module.register_events(t_env)
+    with pytest.raises(VolleyError, match=re.escape(message)):
+        list(t_env.sql_query(sql).execute().collect())

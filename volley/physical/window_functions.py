@@ -99,7 +99,11 @@ def plan_sort(planner: PhysicalPlanner, node: n.Sort) -> PlanOp:
                            [node.input])
     first = node.keys[0]
     kind = time_attribute(node.input, first.index)
-    if kind is None or not first.ascending or node.offset:
+    if node.offset:
+        raise UnsupportedFeatureError(
+            "OFFSET without FETCH on a stream is not supported; add a FETCH (a Top-N: ORDER BY "
+            "... LIMIT n OFFSET m), or run the query in batch mode")
+    if kind is None or not first.ascending:
         raise UnsupportedFeatureError(
             "Sort on a non-time-attribute field is not supported (on a stream, as in Flink); "
             "ORDER BY a time attribute ascending first (e.g. ORDER BY ts, amount DESC), add a "

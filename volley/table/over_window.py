@@ -177,6 +177,6 @@ class OverWindowedTable:
                 items.extend(parse_expression_list(f))
             else:
                 items.append(_node(f, "select()"))
-        req = SelectRequest(items=items, auto_prefix="EXPR$",
+        req = SelectRequest(items=items, auto_prefix="_c",
                             named_windows=[w.definition() for w in self._windows])
         return self._table._select(req)
