@@ -134,8 +134,6 @@ ERRORS = [
      "The window can only be ordered in ASCENDING mode"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM events",
      "Non-time attribute sort is not supported for bounded OVER window (column 'v'"),
-    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v) AS s FROM events",
-     "ordered by 'v', which is not a time attribute, is not supported by Volley yet"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 1 PRECEDING) AS s, COUNT(*) OVER "
      "(PARTITION BY k ORDER BY ts) AS c FROM events", "All aggregates must be computed on the same"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)"

@@ -62,6 +62,8 @@ QUERIES = [
                   "FROM e"),
     ("streaming", "SELECT k, v, COUNT(v) OVER (PARTITION BY k ORDER BY pt ROWS 1 PRECEDING) AS c "
                   "FROM e"),
+    ("streaming", "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY v) AS sv, MAX(s) OVER "
+                  "(PARTITION BY k ORDER BY v) AS ms FROM t"),
     ("streaming", "SELECT * FROM (SELECT k, v, s, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v "
                   "DESC) AS rn FROM t) WHERE rn <= 2"),
     ("streaming", "SELECT k, c FROM (SELECT k, c, ROW_NUMBER() OVER (ORDER BY c DESC) AS rn FROM "

@@ -200,3 +200,40 @@ def test_a_null_time_attribute_is_an_error_naming_the_column():
                      schema=schema).to_batches()[0]
     with pytest.raises(JobExecutionError, match="'ts'"):
         harness.process(batch)
+
+
+# -- ordered by a column that is not a time attribute: an updating result ---------------------------
+
+def _sorted_spec(frame: OverFrame) -> OperatorSpec:
+    from volley.common.changelog import ROW_KIND_COLUMN
+
+    out = pa.schema([*OUT, pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False)])
+    params = {"partition_keys": (K,), "order_key": SortKey(V), "aggs": AGGS, "frame": frame}
+    return OperatorSpec("sorted_over_aggregate", "sorted-1", "Over", params, (SCHEMA,), out)
+
+
+@pytest.mark.parametrize("frame", FRAMES[:2], ids=str)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=events(), cuts=st.lists(st.integers(1, 9), max_size=10), where=st.floats(0, 1))
+def test_a_window_ordered_by_a_non_time_column_materializes_to_batch_mode(frame, rows, cuts,
+                                                                         where):
+    batches = _batches(rows, cuts)
+    cut = round(where * len(batches))
+    first = OperatorHarness(_sorted_spec(frame), checkpointing=True)
+    for batch in batches[:cut]:
+        first.process(batch)
+    restore = first.checkpoint(1)
+    second = OperatorHarness(_sorted_spec(frame), checkpointing=True, restore=restore)
+    for batch in batches[cut:]:
+        second.process(batch)
+    materialized: Counter = Counter()
+    for *values, kind in first.rows() + second.rows():
+        if kind in (0, 2):
+            materialized[tuple(values)] += 1
+        else:
+            assert materialized[tuple(values)] > 0, "retracted a row never emitted"
+            materialized[tuple(values)] -= 1
+    table = pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows],
+                                 schema=SCHEMA)
+    expected = over_table(table, (K,), (SortKey(V),), AGGS, frame, OUT)
+    assert +materialized == Counter(tuple(r.values()) for r in expected.to_pylist())

@@ -36,7 +36,8 @@ def _requirements(op: PlanOp) -> list[Partitioning]:
     if kind == "set_op":
         width = len(spec.output_schema)
         return [Hash(tuple(range(width)))] * arity
-    if kind in ("rank", "over_aggregate", "stream_over_aggregate", "top_n", "deduplicate"):
+    if kind in ("rank", "over_aggregate", "stream_over_aggregate", "sorted_over_aggregate",
+                "top_n", "deduplicate"):
         keys = tuple(p["partition_keys"])
         return [Hash(keys) if keys else Single()]
     if kind in ("sort", "limit", "temporal_sort"):

@@ -1,10 +1,12 @@
 """Planning window functions and sorts: OVER aggregates, rankings, Top-N, deduplication, ORDER BY.
 
 Batch mode runs any of them with blocking operators. A stream runs what Flink runs, and is
-refused the rest with Flink's reason: an OVER window ordered by one time attribute, ascending,
-its frame ending at the current row, one window per SELECT, over an insert-only input; ranking
-as a Top-N (a ROW_NUMBER with an upper bound on it) or as the running ROW_NUMBER of an OVER
-window; ORDER BY a time attribute (ascending, first), or with a LIMIT (a Top-N).
+refused the rest with Flink's reason: an OVER window ordered by one column, ascending, its frame
+ending at the current row, one window per SELECT, over an insert-only input — by a time
+attribute any such frame (an insert-only result), by another column only a running frame (an
+updating result); ranking as a Top-N (a ROW_NUMBER with an upper bound on it) or as the running
+ROW_NUMBER of an OVER window; ORDER BY a time attribute (ascending, first), or with a LIMIT (a
+Top-N).
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ def plan_over_aggregate(planner: PhysicalPlanner, node: n.OverAggregate) -> Plan
             "a subquery")
     kind = _time_order(node.input, node.order_keys, node.frame)
     _check_insert_only(node.input, "an OVER aggregate")
+    if kind is None:  # a running window by a non-time column: an updating result
+        return planner._op("sorted_over_aggregate", node, {
+            "partition_keys": node.partition_keys, "order_key": node.order_keys[0],
+            "aggs": node.aggs, "frame": node.frame}, [node.input])
     return planner._op("stream_over_aggregate", node, {
         "partition_keys": node.partition_keys, "time_index": node.order_keys[0].index,
         "aggs": node.aggs, "frame": node.frame, "rowtime": kind == "rowtime"}, [node.input])
@@ -73,6 +79,10 @@ def plan_rank(planner: PhysicalPlanner, node: n.Rank) -> PlanOp:
     kind = _time_order(node.input, node.order_keys, frame)
     _check_insert_only(node.input, "ROW_NUMBER() OVER (...)")
     count = AggCall("count", None, False, node.schema.fields[-1].data_type, node.name)
+    if kind is None:  # numbered by a non-time column: an updating result
+        return planner._op("sorted_over_aggregate", node, {
+            "partition_keys": node.partition_keys, "order_key": node.order_keys[0],
+            "aggs": (count,), "frame": frame}, [node.input])
     return planner._op("stream_over_aggregate", node, {
         "partition_keys": node.partition_keys, "time_index": node.order_keys[0].index,
         "aggs": (count,), "frame": frame, "rowtime": kind == "rowtime"}, [node.input])
@@ -113,8 +123,9 @@ def plan_sort(planner: PhysicalPlanner, node: n.Sort) -> PlanOp:
                        [node.input])
 
 
-def _time_order(input: n.Node, order_keys: tuple, frame: OverFrame) -> str:
-    """The time attribute an OVER window on a stream is ordered by, or Flink's refusal."""
+def _time_order(input: n.Node, order_keys: tuple, frame: OverFrame) -> str | None:
+    """The time attribute an OVER window on a stream is ordered by (None: a non-time column,
+    which only a running window may be ordered by), or Flink's refusal."""
     if len(order_keys) != 1:
         raise UnsupportedFeatureError(
             "The window can only be ordered by a single time column (an OVER window on a "
@@ -130,17 +141,12 @@ def _time_order(input: n.Node, order_keys: tuple, frame: OverFrame) -> str:
             "OVER RANGE FOLLOWING windows are not supported yet (on a stream, as in Flink); end "
             "the frame at CURRENT ROW, or run the query in batch mode")
     kind = time_attribute(input, key.index)
-    if kind is None:
-        name = input.schema.names[key.index]
-        if frame.start is not None:
-            raise UnsupportedFeatureError(
-                f"Non-time attribute sort is not supported for bounded OVER window (column "
-                f"{name!r}, as in Flink); order the window by a time attribute (a rowtime "
-                "column with a WATERMARK, or PROCTIME()), or run the query in batch mode")
+    if kind is None and frame.start is not None:
         raise UnsupportedFeatureError(
-            f"an OVER window on a stream ordered by {name!r}, which is not a time attribute, is "
-            "not supported by Volley yet; order it by a time attribute (a rowtime column with a "
-            "WATERMARK, or PROCTIME()), or run the query in batch mode")
+            f"Non-time attribute sort is not supported for bounded OVER window (column "
+            f"{input.schema.names[key.index]!r}, as in Flink); order the window by a time "
+            "attribute (a rowtime column with a WATERMARK, or PROCTIME()), make it unbounded "
+            "(an updating result), or run the query in batch mode")
     return kind
 
 

@@ -356,6 +356,13 @@ class Rank(Node):
     def schema(self) -> RowType:
         return RowType(self.input.schema.fields + (RowField(self.name, BigIntType(nullable=False)),))
 
+    def changelog_mode(self) -> ChangelogMode:
+        # on a stream, numbering by a non-time column renumbers the rows it emitted
+        if self.order_keys and getattr(self.input.schema.fields[self.order_keys[0].index]
+                                       .data_type, "time_attribute", None) is None:
+            return RETRACT
+        return super().changelog_mode()
+
     def describe(self) -> str:
         names = self.input.schema.names
         part = ", ".join(names[k] for k in self.partition_keys)
@@ -390,7 +397,12 @@ class OverAggregate(Node):
         return RowType(self.input.schema.fields + tuple(RowField(a.name, a.type) for a in self.aggs))
 
     def changelog_mode(self) -> ChangelogMode:
-        return RETRACT if self.frame.end is None else super().changelog_mode()
+        # on a stream, a window ordered by a non-time column updates the rows it emitted
+        if self.frame.end is None or self.order_keys and getattr(
+                self.input.schema.fields[self.order_keys[0].index].data_type,
+                "time_attribute", None) is None:
+            return RETRACT
+        return super().changelog_mode()
 
     def describe(self) -> str:
         names = self.input.schema.names

@@ -179,3 +179,87 @@ class TimeOrderedRows:
             seq = self.table.key_columns(ids)[-1].to_numpy(zero_copy_only=False)
             self._push(self.table.column("ts")[ids].copy(), seq, ids)
             self.next_seq = int(seq.max()) + 1
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``starts[i] .. starts[i] + lengths[i] - 1`` for every i, concatenated."""
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+
+
+def first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``ids`` in order of first appearance, and each row's index into them."""
+    distinct, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return distinct[order], position[inverse.reshape(-1)]
+
+
+class PartitionLists:
+    """Per partition key, an ordered list of rows (a Top-N's ranked rows, the rows of an OVER
+    window ordered by a non-time column): ``partitions`` (keyed by the partition key) holds each
+    list's ``size``, ``entries`` (keyed by partition key and slot) the row in each slot, with its
+    arrival number ``seq`` and, optionally, ``extra`` columns (say, the aggregates last emitted
+    for it). A batch reads the lists of the partitions it touches once and writes them once."""
+
+    def __init__(self, key_types: Sequence[pa.DataType], schema: pa.Schema,
+                 extra: pa.Schema | None, max_parallelism: int, key_group_columns: int) -> None:
+        self.partitions = KeyedTable(key_types, [ValueColumn("size", pa.int64())],
+                                     max_parallelism, key_group_columns=key_group_columns)
+        self.rows = RowColumns(schema, "c")
+        self.extra = RowColumns(extra, "x") if extra is not None else None
+        values = [ValueColumn("seq", pa.int64()), *self.rows.value_columns(),
+                  *(self.extra.value_columns() if self.extra is not None else [])]
+        self.entries = KeyedTable([*key_types, pa.int64()], values, max_parallelism,
+                                  key_group_columns=key_group_columns)
+
+    def states(self) -> dict:
+        return {"partitions": self.partitions, "entries": self.entries}
+
+    def next_seq(self) -> int:
+        """An arrival number after every stored row's (for a restored operator)."""
+        ids = self.entries.live_ids()
+        return int(self.entries.column("seq")[ids].max()) + 1 if len(ids) else 0
+
+    def _keys(self, touched: np.ndarray, owners: np.ndarray, slots: np.ndarray) -> list:
+        index = pa.array(owners, pa.int64())
+        keys = [c.take(index) for c in self.partitions.key_columns(touched)]
+        return [*keys, pa.array(slots, pa.int64())]
+
+    def read(self, touched: np.ndarray):
+        """The lists of ``touched`` (partition ids), in order: each row's index into
+        ``touched``, its slot, arrival number, columns and extra columns."""
+        sizes = self.partitions.column("size")[touched]
+        owners = np.repeat(np.arange(len(touched), dtype=np.int64), sizes)
+        slots = ranges(np.zeros(len(touched), np.int64), sizes)
+        ids = self.entries.lookup(self._keys(touched, owners, slots))
+        assert (ids >= 0).all(), "a row of a partition's list is missing from its state"
+        extra = self.extra.read(self.entries, ids) if self.extra is not None else []
+        return (owners, slots, self.entries.column("seq")[ids].copy(),
+                self.rows.read(self.entries, ids), extra)
+
+    def write(self, touched: np.ndarray, owners: np.ndarray, slots: np.ndarray, seq: np.ndarray,
+              columns: Sequence[pa.Array], extra: Sequence[pa.Array] = ()) -> None:
+        """Replace the lists of ``touched``: row ``i`` goes to slot ``slots[i]`` of partition
+        ``touched[owners[i]]`` (slots 0..n-1 of each list)."""
+        old_sizes = self.partitions.column("size")[touched]
+        new_sizes = np.bincount(owners, minlength=len(touched))
+        if len(owners):
+            ids = self.entries.ids(self._keys(touched, owners, slots))
+            self.entries.set_live(ids)
+            self.entries.column("seq")[ids] = seq
+            self.rows.write(self.entries, ids, columns)
+            if self.extra is not None:
+                self.extra.write(self.entries, ids, extra)
+        shrunk = np.maximum(old_sizes - new_sizes, 0)
+        if shrunk.sum():
+            gone_owners = np.repeat(np.arange(len(touched), dtype=np.int64), shrunk)
+            gone = ranges(new_sizes, shrunk)
+            self.entries.delete(self.entries.lookup(self._keys(touched, gone_owners, gone)))
+            self.entries.compact()
+        self.partitions.column("size")[touched] = new_sizes
+        self.partitions.set_live(touched[new_sizes > 0])
+        empty = touched[new_sizes == 0]
+        if len(empty):
+            self.partitions.delete(empty)

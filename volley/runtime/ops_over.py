@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from volley.runtime.operator import Operator, OperatorContext, Output, emit_table
+from volley.runtime.ops_basic import with_row_kinds
 from volley.runtime.registry import operator_kind
 from volley.runtime.stream_over import MIN_TIME, OverAggregation
 from volley.state import OperatorState
@@ -53,3 +54,36 @@ class StreamOverAggregateOp(Operator):
         watermark = self._over.watermark
         self._watermark.set(pa.table({"watermark": pa.array(
             [] if watermark == MIN_TIME else [watermark], pa.int64())}))
+
+
+@operator_kind("sorted_over_aggregate")
+class SortedOverAggregateOp(Operator):
+    """A running OVER window on a stream ordered by a non-time column: an updating result (see
+    ``stream_sorted_over``). ``params``: ``partition_keys``, ``order_key``, ``aggs``, ``frame``."""
+
+    name = "OverAggregate"
+
+    def open(self, ctx: OperatorContext, out: Output) -> None:
+        from volley.runtime.ops_basic import row_kind_index
+        from volley.runtime.stream_sorted_over import SortedOverAggregation
+
+        super().open(ctx, out)
+        p = self.params
+        out_schema = self.spec.output_schema
+        values = out_schema.remove(row_kind_index(out_schema))
+        self._over = SortedOverAggregation(self.spec.input_schemas[0], p["partition_keys"],
+                                           p["order_key"], p["aggs"], p["frame"], values,
+                                           ctx.max_parallelism)
+        for name, state in self._over.states().items():
+            ctx.register_state(name, state)
+        self._over.restored()
+
+    def process(self, batch: pa.RecordBatch, port: int) -> None:
+        result = self._over.update(batch)
+        if result is None:
+            return
+        table, kinds = result
+        kinds_array = pa.array(kinds, pa.int8())
+        for part in table.to_batches():
+            self.out.emit(with_row_kinds(part, kinds_array.slice(0, part.num_rows)))
+            kinds_array = kinds_array.slice(part.num_rows)

@@ -36,6 +36,7 @@ _BUILTIN_KINDS = {
     "rank": "volley.runtime.ops_blocking",
     "over_aggregate": "volley.runtime.ops_blocking",
     "stream_over_aggregate": "volley.runtime.ops_over",
+    "sorted_over_aggregate": "volley.runtime.ops_over",
     "top_n": "volley.runtime.ops_rank",
     "deduplicate": "volley.runtime.ops_rank",
     "temporal_sort": "volley.runtime.ops_rank",

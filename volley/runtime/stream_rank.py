@@ -1,8 +1,8 @@
 """Streaming Top-N: Flink's Rank operator (``ROW_NUMBER() ... WHERE rn <= N``), a batch at a time.
 
-Each partition keeps its ranked rows as keyed state: ``entries``, keyed by (partition key, slot),
-slot ``i`` holding the row ranked ``i + 1`` with its arrival number (rows with equal ORDER BY
-keys rank in arrival order, as in Flink); ``partitions`` holds how many there are. Over an
+Each partition keeps its ranked rows as keyed state (``keyed_rows.PartitionLists``): slot ``i``
+holds the row ranked ``i + 1`` with its arrival number (rows with equal ORDER BY keys rank in
+arrival order, as in Flink). Over an
 insert-only input a row that falls below rank N can never come back, so a partition keeps N
 rows (Flink's ``AppendOnlyTopNFunction``); over an updating input it keeps all of them, since a
 retraction moves the next row up (``RetractableTopNFunction``).
@@ -29,27 +29,11 @@ import pyarrow.compute as pc
 
 from volley.common.changelog import DELETE, INSERT, UPDATE_AFTER, UPDATE_BEFORE
 from volley.plan.calls import SortKey
-from volley.runtime.keyed_rows import RowColumns
+from volley.runtime.keyed_rows import PartitionLists, first_seen
 from volley.runtime.sort import sort_indices
-from volley.state import KeyedTable, ValueColumn
 from volley.state.key_hashing import hash_columns
 
 _GLOBAL_KEY_TYPE = pa.int8()
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``starts[i] .. starts[i] + lengths[i] - 1`` for every i, concatenated."""
-    offsets = np.cumsum(lengths) - lengths
-    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-
-
-def first_seen(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ``ids`` in order of first appearance, and each row's index into them."""
-    distinct, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    return distinct[order], position[inverse.reshape(-1)]
 
 
 class TopNRanking:
@@ -63,32 +47,20 @@ class TopNRanking:
         self.start, self.end = start, end
         self.output_rank, self.retracting = output_rank, retracting
         key_types = [schema.field(k).type for k in partition_keys] or [_GLOBAL_KEY_TYPE]
-        self.partitions = KeyedTable(key_types, [ValueColumn("size", pa.int64())],
-                                     max_parallelism, key_group_columns=len(partition_keys))
-        self.rows = RowColumns(schema, "c")
-        self.entries = KeyedTable([*key_types, pa.int64()],
-                                  [ValueColumn("seq", pa.int64()), *self.rows.value_columns()],
-                                  max_parallelism, key_group_columns=len(partition_keys))
+        self.lists = PartitionLists(key_types, schema, None, max_parallelism,
+                                    len(partition_keys))
         self.next_seq = 0
 
     def states(self) -> dict:
-        return {"partitions": self.partitions, "entries": self.entries}
+        return self.lists.states()
 
     def restored(self) -> None:
-        ids = self.entries.live_ids()
-        if len(ids):
-            self.next_seq = int(self.entries.column("seq")[ids].max()) + 1
+        self.next_seq = self.lists.next_seq()
 
     def _keys(self, columns: list[pa.Array], n: int) -> list[pa.Array]:
         if not self.partition_keys:
             return [pa.array(np.zeros(n, dtype=np.int8))]
         return [columns[k] for k in self.partition_keys]
-
-    def _entry_keys(self, touched: np.ndarray, owners: np.ndarray,
-                    slots: np.ndarray) -> list[pa.Array]:
-        index = pa.array(owners, pa.int64())
-        keys = [c.take(index) for c in self.partitions.key_columns(touched)]
-        return [*keys, pa.array(slots, pa.int64())]
 
     def update(self, batch: pa.RecordBatch, kinds: np.ndarray | None
                ) -> tuple[pa.Table, np.ndarray] | None:
@@ -97,16 +69,10 @@ class TopNRanking:
         if not n:
             return None
         columns = list(batch.columns)
-        pids = self.partitions.ids(self._keys(columns, n))
+        pids = self.lists.partitions.ids(self._keys(columns, n))
         touched, local = first_seen(pids)
-        m = len(touched)
         # the partitions' rows as they were
-        sizes = self.partitions.column("size")[touched]
-        old_owner = np.repeat(np.arange(m, dtype=np.int64), sizes)
-        old_slot = _ranges(np.zeros(m, np.int64), sizes)
-        eids = self.entries.lookup(self._entry_keys(touched, old_owner, old_slot))
-        assert (eids >= 0).all(), "a ranked row of a Top-N is missing from its state"
-        old_rows = self.rows.read(self.entries, eids)
+        old_owner, old_slot, old_seq, old_rows, _ = self.lists.read(touched)
         # the candidates: those rows and the batch's insertions, less its retractions
         retract = np.zeros(n, bool) if kinds is None else \
             (kinds == UPDATE_BEFORE) | (kinds == DELETE)
@@ -116,8 +82,8 @@ class TopNRanking:
         take = pa.array(inserted, pa.int64())
         cand = [pa.concat_arrays([o, c.take(take)]) for o, c in zip(old_rows, columns, strict=True)]
         owner = np.concatenate([old_owner, local[inserted]])
-        seq = np.concatenate([self.entries.column("seq")[eids], new_seq])
-        old_count = len(eids)
+        seq = np.concatenate([old_seq, new_seq])
+        old_count = len(old_seq)
         alive = np.ones(len(seq), bool)
         if retract.any():
             gone = np.flatnonzero(retract)
@@ -126,30 +92,19 @@ class TopNRanking:
         # ranked again
         rank = np.zeros(len(seq), np.int64)
         live = np.flatnonzero(alive)
-        order = live[self._sort(owner[live], cand, seq, live)]
-        sorted_owner = owner[order]
-        heads = np.concatenate([[True], sorted_owner[1:] != sorted_owner[:-1]]) if len(order) \
-            else np.zeros(0, bool)
-        head_pos = np.maximum.accumulate(np.where(heads, np.arange(len(order)), 0)) \
-            if len(order) else np.zeros(0, np.int64)
-        rank[order] = np.arange(len(order)) - head_pos + 1
+        order = live[sort_in_partitions(owner[live], [c.take(pa.array(live, pa.int64()))
+                                                      for c in cand], seq[live],
+                                        self.order_keys)]
+        rank[order] = positions_in_runs(owner[order]) + 1
         old_rank = np.zeros(len(seq), np.int64)
         old_rank[:old_count] = old_slot + 1
         kept = alive if self.retracting else alive & (rank <= self.end)
         out = self._changes(owner, rank, old_rank, alive, old_count, cand)
-        self._write_back(touched, owner, rank, kept, sizes, seq, cand)
-        return out
-
-    def _sort(self, owner: np.ndarray, cand: list[pa.Array], seq: np.ndarray,
-              rows: np.ndarray) -> np.ndarray:
+        rows = np.flatnonzero(kept)
         index = pa.array(rows, pa.int64())
-        columns = [pa.array(owner)] + [cand[k.index].take(index) for k in self.order_keys] + \
-            [pa.array(seq[rows])]
-        keys = (SortKey(0),) + tuple(SortKey(i + 1, k.ascending, k.nulls_first)
-                                     for i, k in enumerate(self.order_keys)) + \
-            (SortKey(len(columns) - 1),)
-        table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
-        return sort_indices(table, keys).to_numpy()
+        self.lists.write(touched, owner[rows], rank[rows] - 1, seq[rows],
+                         [c.take(index) for c in cand])
+        return out
 
     def _changes(self, owner: np.ndarray, rank: np.ndarray, old_rank: np.ndarray,
                  alive: np.ndarray, old_count: int, cand: list[pa.Array]
@@ -182,28 +137,25 @@ class TopNRanking:
             names.append("$rank")
         return pa.Table.from_arrays(out, names=names), kinds
 
-    def _write_back(self, touched: np.ndarray, owner: np.ndarray, rank: np.ndarray,
-                    kept: np.ndarray, old_sizes: np.ndarray, seq: np.ndarray,
-                    cand: list[pa.Array]) -> None:
-        rows = np.flatnonzero(kept)
-        new_sizes = np.bincount(owner[rows], minlength=len(touched))
-        if len(rows):
-            ids = self.entries.ids(self._entry_keys(touched, owner[rows], rank[rows] - 1))
-            self.entries.set_live(ids)
-            self.entries.column("seq")[ids] = seq[rows]
-            index = pa.array(rows, pa.int64())
-            self.rows.write(self.entries, ids, [c.take(index) for c in cand])
-        shrunk = np.maximum(old_sizes - new_sizes, 0)
-        if shrunk.sum():
-            owners = np.repeat(np.arange(len(touched), dtype=np.int64), shrunk)
-            slots = _ranges(new_sizes, shrunk)
-            self.entries.delete(self.entries.lookup(self._entry_keys(touched, owners, slots)))
-            self.entries.compact()
-        self.partitions.column("size")[touched] = new_sizes
-        self.partitions.set_live(touched[new_sizes > 0])
-        empty = touched[new_sizes == 0]
-        if len(empty):
-            self.partitions.delete(empty)
+
+def sort_in_partitions(owner: np.ndarray, columns: list[pa.Array], seq: np.ndarray,
+                       order_keys: tuple[SortKey, ...]) -> np.ndarray:
+    """The order of rows by (partition, ORDER BY keys, arrival)."""
+    table = pa.table({"o": pa.array(owner), **{f"c{i}": columns[k.index]
+                                               for i, k in enumerate(order_keys)},
+                      "s": pa.array(seq)})
+    keys = (SortKey(0),) + tuple(SortKey(i + 1, k.ascending, k.nulls_first)
+                                 for i, k in enumerate(order_keys)) + (SortKey(len(order_keys) + 1),)
+    return sort_indices(table, keys).to_numpy()
+
+
+def positions_in_runs(run: np.ndarray) -> np.ndarray:
+    """For sorted run numbers, each row's position within its run (from 0)."""
+    n = len(run)
+    if not n:
+        return np.zeros(0, np.int64)
+    heads = np.concatenate([[True], run[1:] != run[:-1]])
+    return np.arange(n) - np.maximum.accumulate(np.where(heads, np.arange(n), 0))
 
 
 def _positional_changes(owner, rank, old_rank, was, now):
@@ -266,9 +218,4 @@ def _match(owner: np.ndarray, cand: list[pa.Array], seq: np.ndarray, ret_owner: 
 
 def _occurrence(sorted_values: np.ndarray) -> np.ndarray:
     """For sorted values: each one's index among the equal values before it."""
-    n = len(sorted_values)
-    if not n:
-        return np.zeros(0, np.int64)
-    heads = np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]])
-    head_pos = np.maximum.accumulate(np.where(heads, np.arange(n), 0))
-    return np.arange(n) - head_pos
+    return positions_in_runs(sorted_values)

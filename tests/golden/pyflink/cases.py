@@ -1083,6 +1083,17 @@ for _mode in ("streaming", "batch"):
     _events_sql(f"{_p}_dedup_last_rowtime",
                 "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts "
                 "DESC) AS rn FROM events) WHERE rn = 1", mode=_mode)
+    _events_sql(f"{_p}_over_non_time_range",
+                "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY v) AS s, COUNT(*) OVER "
+                "(PARTITION BY k ORDER BY v) AS c FROM events", mode=_mode,
+                note="ordered by a non-time column: an updating result on a stream")
+    _events_sql(f"{_p}_over_non_time_rows",
+                "SELECT k, price, SUM(price) OVER w AS s, MIN(v) OVER w AS m FROM events "
+                "WINDOW w AS (PARTITION BY k ORDER BY price ROWS UNBOUNDED PRECEDING)", mode=_mode)
+    _events_sql(f"{_p}_row_number_non_time",
+                "SELECT k, v, price, ROW_NUMBER() OVER (PARTITION BY k ORDER BY price) AS rn "
+                "FROM events",
+                mode=_mode)
     _events_sql(f"{_p}_order_by_limit",
                 "SELECT k, v, price FROM events ORDER BY price DESC LIMIT 3", mode=_mode,
                 ordered=_mode == "batch")
