@@ -57,7 +57,7 @@ def remap(e: Expr, mapping: dict[int, int]) -> Expr:
     """``e`` with every column reference ``i`` moved to ``mapping[i]``."""
     if isinstance(e, InputRef):
         return replace(e, index=mapping[e.index])
-    changes = {}
+    changes: dict[str, object] = {}
     for f in fields(e):  # type: ignore[arg-type]
         value = getattr(e, f.name)
         if isinstance(value, Expr):

@@ -127,7 +127,7 @@ def partitioned_search(part: np.ndarray, keys: np.ndarray, q_part: np.ndarray,
     tie = is_query if side == "right" else ~is_query
     order = np.lexsort((tie, all_keys, all_part))
     queries = order >= m
-    data_before = np.cumsum(~queries) - (~queries)
+    data_before: np.ndarray = np.cumsum(~queries) - (~queries)
     result = np.empty(q, dtype=np.int64)
     result[order[queries] - m] = data_before[queries]
     return result
