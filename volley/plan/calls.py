@@ -62,10 +62,6 @@ class OverFrame:
     start: int | float | None = None
     end: int | float | None = 0
 
-    @property
-    def whole_partition(self) -> bool:
-        return self.start is None and self.end is None
-
     def __str__(self) -> str:
         def bound(offset: int | float | None, unbounded: str) -> str:
             if offset is None:
