@@ -1,7 +1,7 @@
 """OVER windows, Top-N, deduplication and ORDER BY time against PyFlink, beyond the final rows.
 
 ``test_pyflink_golden`` compares every case's result; here the streaming cases over the
-``events`` table run with their source cut into one-row batches, as PyFlink processes rows one
+``readings`` table run with their source cut into one-row batches, as PyFlink processes rows one
 at a time, so Volley's changelog — each row and its kind, in order — must be PyFlink's exactly
 where the result updates; an insert-only result must have PyFlink's rows (and order, for ORDER
 BY). Over an updating input (a Top-N of a GROUP BY) a batch's changes are netted (a rank
@@ -25,7 +25,7 @@ from volley.table import EnvironmentSettings, TableEnvironment
 
 EXPECTED = Path(__file__).parent / "pyflink" / "expected"
 OURS = [c.name for c in cases_module.CASES
-        if c.table is not None and c.table.__qualname__.startswith(("_events_sql", "_over_table"))]
+        if c.table is not None and c.table.__qualname__.startswith(("_readings_sql", "_over_table"))]
 GOLDENS = {name: json.loads((EXPECTED / f"{name}.json").read_text()) for name in OURS}
 STREAMING = [n for n in OURS if n.startswith("stream_") and GOLDENS[n]["error"] is None
              and "proctime" not in n]
@@ -130,23 +130,23 @@ def test_the_cases_cover_every_kind_of_window_function():
 
 
 ERRORS = [
-    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts DESC) AS s FROM events",
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts DESC) AS s FROM readings",
      "The window can only be ordered in ASCENDING mode"),
-    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM events",
+    ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM readings",
      "Non-time attribute sort is not supported for bounded OVER window (column 'v'"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 1 PRECEDING) AS s, COUNT(*) OVER "
-     "(PARTITION BY k ORDER BY ts) AS c FROM events", "All aggregates must be computed on the same"),
+     "(PARTITION BY k ORDER BY ts) AS c FROM readings", "All aggregates must be computed on the same"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)"
-     " AS s FROM events", "OVER RANGE FOLLOWING windows are not supported yet"),
-    ("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM events) "
+     " AS s FROM readings", "OVER RANGE FOLLOWING windows are not supported yet"),
+    ("SELECT * FROM (SELECT k, RANK() OVER (PARTITION BY k ORDER BY v) AS r FROM readings) "
      "WHERE r <= 2", "RANK() on streaming table is not supported currently"),
-    ("SELECT k, v FROM events ORDER BY v", "Sort on a non-time-attribute field is not supported"),
+    ("SELECT k, v FROM readings ORDER BY v", "Sort on a non-time-attribute field is not supported"),
     ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts) AS s FROM (SELECT k, SUM(v) AS v, "
-     "MAX(ts) AS ts FROM events GROUP BY k)", "needs an insert-only input"),
-    ("SELECT SUM(v) OVER w FROM events WINDOW x AS (ORDER BY ts)",
+     "MAX(ts) AS ts FROM readings GROUP BY k)", "needs an insert-only input"),
+    ("SELECT SUM(v) OVER w FROM readings WINDOW x AS (ORDER BY ts)",
      "window 'w' is not defined; define it in the WINDOW clause"),
     ("SELECT SUM(v) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN 2 PRECEDING AND CURRENT ROW) "
-     "FROM events", "Data Type mismatch between ORDER BY and RANGE clause"),
+     "FROM readings", "Data Type mismatch between ORDER BY and RANGE clause"),
 ]
 
 
@@ -155,6 +155,6 @@ def test_what_a_stream_cannot_run_is_refused_with_flinks_reason(sql, message):
     from volley.errors import VolleyError
 
     t_env = _env("streaming")
-    cases_module.register_events(t_env)
+    cases_module.register_readings(t_env)
     with pytest.raises(VolleyError, match=re.escape(message)):
         list(t_env.sql_query(sql).execute().collect())
