@@ -45,6 +45,23 @@ QUERIES = [
     ("streaming", "SELECT t.k, t.v, u.v AS uv FROM t JOIN u ON t.k = u.k AND t.v < u.v"),
     ("streaming", "SELECT t.k, t.v, a.c FROM t JOIN (SELECT k, COUNT(*) AS c FROM u GROUP BY k) a "
                   "ON t.k = a.k"),
+    ("streaming", "SELECT t.k, t.v, u.s FROM t LEFT JOIN u ON t.k = u.k AND t.v < u.v"),
+    ("streaming", "SELECT t.k, t.v, a.c FROM t FULL JOIN (SELECT k, COUNT(*) AS c FROM u "
+                  "GROUP BY k) a ON t.k = a.k"),
+    ("streaming", "SELECT a.k, a.c, u.v FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) a "
+                  "RIGHT JOIN u ON a.k = u.k"),
+    ("streaming", "SELECT k, v FROM t INTERSECT ALL SELECT k, v FROM u"),
+    ("streaming", "SELECT k, s FROM t EXCEPT SELECT k, s FROM u"),
+    ("streaming", "SELECT k FROM t UNION SELECT c FROM (SELECT k, COUNT(*) AS c FROM u GROUP BY k)"),
+    ("streaming", "SELECT k, c FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) EXCEPT ALL "
+                  "SELECT k, v FROM u"),
+    ("streaming", "SELECT k FROM t INTERSECT SELECT c FROM (SELECT k, COUNT(*) AS c FROM u "
+                  "GROUP BY k)"),
+    ("streaming", "SELECT k FROM (SELECT k, COUNT(*) AS c FROM t GROUP BY k) EXCEPT "
+                  "SELECT v FROM u"),
+    ("streaming", "SELECT k, v FROM t WHERE k IN (SELECT c FROM (SELECT k, COUNT(*) AS c "
+                  "FROM u GROUP BY k))"),
+    ("streaming", "SELECT k, s FROM t WHERE v NOT IN (SELECT k FROM u)"),
     ("batch", "SELECT k, COUNT(*) AS c, SUM(v) AS sv, MAX(s) AS ms FROM t GROUP BY k"),
     ("batch", "SELECT k, SUM(v) AS sv, AVG(v) AS av FROM t GROUP BY k"),
     ("batch", "SELECT t.k, t.v, u.s FROM t FULL JOIN u ON t.k = u.k"),

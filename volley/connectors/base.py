@@ -126,7 +126,9 @@ class TableSink(ABC):
     ``transactional`` says whether output becomes visible only through ``commit``; a sink that
     is not transactional writes through (``prepare_commit`` returns nothing). ``accepted_
     changelog_modes`` says which changelog modes the sink can take; the planner rejects a plan
-    whose output the sink cannot take before anything runs.
+    whose output the sink cannot take before anything runs. With ``UPSERT`` among them the sink
+    is given updates without -U rows when the plan can make them so (the table's PRIMARY KEY,
+    if any, being the query's upsert key), else as -U/+U pairs (``RETRACT``).
     """
 
     transactional: bool = False

@@ -82,7 +82,8 @@ class PrintSink(TableSink):
 
     @property
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
-        return frozenset(ChangelogMode)
+        """Any changelog, updates as -U/+U pairs (Flink's print sink asks for every kind)."""
+        return frozenset({ChangelogMode.INSERT_ONLY, ChangelogMode.RETRACT})
 
     def _prefix(self) -> str:
         if self.parallelism > 1:

@@ -24,6 +24,7 @@ class PhysicalPlanner(Protocol):
     """What these functions use of ``planner.PhysicalPlanner``."""
 
     streaming: bool
+    changelogs: Any  # plan.changelog.ChangelogInference
 
     def _op(self, kind: str, node: n.Node, params: dict, inputs: list[n.Node],
             name: str | None = None, input_ops: Any = None) -> PlanOp: ...
@@ -55,7 +56,7 @@ def plan_over_aggregate(planner: PhysicalPlanner, node: n.OverAggregate) -> Plan
             "same window (e.g. a named WINDOW w AS (...) and OVER w), or compute the others in "
             "a subquery")
     kind = _time_order(node.input, node.order_keys, node.frame)
-    _check_insert_only(node.input, "an OVER aggregate")
+    _check_insert_only(planner, node.input, "an OVER aggregate")
     if kind is None:  # a running window by a non-time column: an updating result
         return planner._op("sorted_over_aggregate", node, {
             "partition_keys": node.partition_keys, "order_key": node.order_keys[0],
@@ -77,7 +78,7 @@ def plan_rank(planner: PhysicalPlanner, node: n.Rank) -> PlanOp:
     # a ROW_NUMBER without a bound on it is the running count of an OVER window
     frame = OverFrame("rows", None, 0)
     kind = _time_order(node.input, node.order_keys, frame)
-    _check_insert_only(node.input, "ROW_NUMBER() OVER (...)")
+    _check_insert_only(planner, node.input, "ROW_NUMBER() OVER (...)")
     count = AggCall("count", None, False, node.schema.fields[-1].data_type, node.name)
     if kind is None:  # numbered by a non-time column: an updating result
         return planner._op("sorted_over_aggregate", node, {
@@ -118,7 +119,7 @@ def plan_sort(planner: PhysicalPlanner, node: n.Sort) -> PlanOp:
             "Sort on a non-time-attribute field is not supported (on a stream, as in Flink); "
             "ORDER BY a time attribute ascending first (e.g. ORDER BY ts, amount DESC), add a "
             "LIMIT (a Top-N), or run the query in batch mode")
-    _check_insert_only(node.input, "ORDER BY")
+    _check_insert_only(planner, node.input, "ORDER BY")
     return planner._op("temporal_sort", node, {"keys": node.keys, "rowtime": kind == "rowtime"},
                        [node.input])
 
@@ -150,8 +151,8 @@ def _time_order(input: n.Node, order_keys: tuple, frame: OverFrame) -> str | Non
     return kind
 
 
-def _check_insert_only(input: n.Node, what: str) -> None:
-    if input.changelog_mode() is not n.INSERT_ONLY:
+def _check_insert_only(planner: PhysicalPlanner, input: n.Node, what: str) -> None:
+    if planner.changelogs.updating(input):
         raise UnsupportedFeatureError(
             f"{what} on a stream needs an insert-only input, but its input is updating (it "
             "comes from a GROUP BY, a Top-N or another updating operation), as in Flink; apply "

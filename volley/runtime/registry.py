@@ -33,6 +33,7 @@ _BUILTIN_KINDS = {
     "stream_join": "volley.runtime.ops_join",
     "sort": "volley.runtime.ops_blocking",
     "set_op": "volley.runtime.ops_blocking",
+    "stream_set_op": "volley.runtime.ops_set",
     "rank": "volley.runtime.ops_blocking",
     "over_aggregate": "volley.runtime.ops_blocking",
     "stream_over_aggregate": "volley.runtime.ops_over",

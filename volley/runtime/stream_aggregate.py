@@ -631,15 +631,19 @@ class GroupAggregation:
     """Streaming GROUP BY (or a global aggregate) over a changelog; see the module docstring.
 
     ``in_schema``/``out_schema`` exclude ``__row_kind``. ``retracting``: the input may hold
-    ``-U``/``-D`` rows; when False MIN/MAX fold without keeping every value. ``update`` returns
-    the batch's changelog (``out_schema`` and ``__row_kind``), or None when nothing changed.
+    ``-U``/``-D`` rows; when False MIN/MAX fold without keeping every value. Without
+    ``update_before`` a changed result is a lone ``+U`` (an upsert stream keyed by the group).
+    ``update`` returns the batch's changelog (``out_schema`` and ``__row_kind``), or None when
+    nothing changed.
     """
 
     def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
                  aggs: tuple[AggCall, ...], out_schema: pa.Schema, retracting: bool,
-                 max_parallelism: int = DEFAULT_MAX_PARALLELISM) -> None:
+                 max_parallelism: int = DEFAULT_MAX_PARALLELISM,
+                 update_before: bool = True) -> None:
         _check(aggs, in_schema)
         self._in, self._out = in_schema, out_schema
+        self._update_before = update_before
         self._keys, self._aggs, self._retracting = group_keys, aggs, retracting
         key_types = [in_schema.field(k).type for k in group_keys] or [_GLOBAL_KEY_TYPE]
         kept = {a.arg for a in aggs if a.arg is not None and (
@@ -733,7 +737,10 @@ class GroupAggregation:
         changed = np.zeros(len(first), dtype=bool)
         for a, b in zip(old, new, strict=True):
             changed |= _differs(a, b)
-        emit = np.stack([existed & (~exists | changed), exists & (~existed | changed)], axis=1)
+        retract = existed & ~exists
+        if self._update_before:
+            retract |= existed & changed
+        emit = np.stack([retract, exists & (~existed | changed)], axis=1)
         emit = emit.reshape(-1)
         if not emit.any():
             return None

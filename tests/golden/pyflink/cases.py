@@ -1178,6 +1178,107 @@ _over_table("stream_tbl_over_unbounded_row_global", "streaming", lambda t, api, 
     api.col("k"), api.col("v"), api.col("v").min.over(api.col("w")).alias("m")))
 
 
+# ---- streaming changelogs: outer joins, set operations, aggregates over joins -----------------
+# Updating results: the recorder keeps the changelog (rows and kinds) besides the final rows.
+
+_ORDERS_PER_CUSTOMER = "SELECT customer_id AS k, SUM(quantity) AS q FROM orders GROUP BY customer_id"
+_CUSTOMERS_PER_DECADE = "SELECT age / 10 AS k, COUNT(*) AS n FROM customers GROUP BY age / 10"
+
+_sql("stream_left_join",
+     "SELECT o.order_id, o.customer_id, c.name FROM orders o "
+     "LEFT JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_right_join",
+     "SELECT o.order_id, c.id, c.name FROM orders o "
+     "RIGHT JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_full_join",
+     "SELECT o.order_id, o.customer_id, c.id, c.name FROM orders o "
+     "FULL JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_left_join_residual",
+     "SELECT c.name, o.order_id, o.amount FROM customers c "
+     "LEFT JOIN orders o ON c.id = o.customer_id AND o.amount > 5", mode="streaming",
+     note="a non-equi condition decides which pairs match")
+_sql("stream_left_join_updating_right",
+     "SELECT c.id, c.name, s.cnt FROM customers c LEFT JOIN "
+     "(SELECT customer_id, COUNT(*) AS cnt FROM orders GROUP BY customer_id) s "
+     "ON c.id = s.customer_id", mode="streaming")
+_sql("stream_right_join_updating_left",
+     f"SELECT a.k, a.q, c.name FROM ({_ORDERS_PER_CUSTOMER}) a "
+     "RIGHT JOIN customers c ON a.k = c.id", mode="streaming")
+_sql("stream_full_join_updating_both",
+     f"SELECT a.k, a.q, b.k AS decade, b.n FROM ({_ORDERS_PER_CUSTOMER}) a "
+     f"FULL JOIN ({_CUSTOMERS_PER_DECADE}) b ON a.k = b.k", mode="streaming")
+_sql("stream_union",
+     "SELECT customer_id FROM orders UNION SELECT id FROM customers", mode="streaming")
+_sql("stream_intersect",
+     "SELECT customer_id FROM orders INTERSECT SELECT id FROM customers", mode="streaming")
+_sql("stream_intersect_all",
+     "SELECT a, d FROM nums INTERSECT ALL SELECT a, d FROM nums WHERE e", mode="streaming")
+_sql("stream_except",
+     "SELECT product FROM orders EXCEPT SELECT product FROM orders WHERE amount > 10",
+     mode="streaming")
+_sql("stream_except_all",
+     "SELECT a, d FROM nums EXCEPT ALL SELECT a, d FROM nums WHERE e IS NOT NULL",
+     mode="streaming")
+_sql("stream_union_updating",
+     "SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id "
+     "UNION SELECT id, CAST(age / 20 AS BIGINT) FROM customers", mode="streaming")
+_sql("stream_except_updating",
+     "SELECT customer_id FROM (SELECT customer_id, COUNT(*) AS c FROM orders "
+     "GROUP BY customer_id) WHERE c < 3 EXCEPT SELECT id FROM customers WHERE age > 40",
+     mode="streaming", note="the left input retracts a row when its count reaches 3")
+_sql("stream_intersect_all_updating",
+     "SELECT c FROM (SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id) "
+     "INTERSECT ALL SELECT CAST(quantity AS BIGINT) FROM orders", mode="streaming")
+_sql("stream_union_all_updating",
+     "SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id "
+     "UNION ALL SELECT id, CAST(age AS BIGINT) FROM customers", mode="streaming",
+     note="UNION ALL keeps the kinds of its updating input")
+_sql("stream_agg_join_agg",
+     f"SELECT b.n, COUNT(*) AS groups_, SUM(a.q) AS q FROM ({_ORDERS_PER_CUSTOMER}) a "
+     f"JOIN ({_CUSTOMERS_PER_DECADE}) b ON a.k = b.k GROUP BY b.n", mode="streaming",
+     note="an aggregate over an inner join of two aggregates")
+_sql("stream_agg_left_join_agg",
+     "SELECT c.country, COUNT(*) AS customers, SUM(s.cnt) AS orders_ FROM customers c LEFT JOIN "
+     "(SELECT customer_id, COUNT(*) AS cnt FROM orders GROUP BY customer_id) s "
+     "ON c.id = s.customer_id GROUP BY c.country", mode="streaming",
+     note="an aggregate over an outer join of an aggregate")
+
+_sql("stream_in_subquery",
+     "SELECT order_id, customer_id FROM orders "
+     "WHERE customer_id IN (SELECT id FROM customers WHERE age > 30)", mode="streaming")
+_sql("stream_not_exists",
+     "SELECT id, name FROM customers c "
+     "WHERE NOT EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id)", mode="streaming")
+_sql("stream_not_in_with_null",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE amount > 5)", mode="streaming",
+     note="the subquery holds a NULL: NOT IN is never true once it arrives")
+_sql("stream_not_in",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE customer_id IS NOT NULL AND amount > 5)",
+     mode="streaming")
+_sql("stream_exists_updating",
+     "SELECT customer_id, cnt FROM (SELECT customer_id, COUNT(*) AS cnt FROM orders "
+     "GROUP BY customer_id) s WHERE EXISTS "
+     "(SELECT * FROM customers c WHERE c.id = s.customer_id AND c.age > 30)", mode="streaming")
+
+
+@_tbl("stream_tbl_full_outer_join", mode="streaming")
+def _(t_env, api):
+    col = api.col
+    o = t_env.from_path("orders").select(col("order_id"), col("customer_id"))
+    c = t_env.from_path("customers").select(col("id"), col("country"))
+    return o.full_outer_join(c, col("customer_id") == col("id"))
+
+
+@_tbl("stream_tbl_minus_all", mode="streaming")
+def _(t_env, api):
+    col = api.col
+    a = t_env.from_path("nums").select(col("a"), col("e"))
+    b = t_env.from_path("nums").where(col("b") > 0).select(col("a"), col("e"))
+    return a.minus_all(b)
+
+
 CASES_BY_NAME: dict[str, Case] = {}
 for _case in CASES:
     if _case.name in CASES_BY_NAME:
