@@ -38,10 +38,11 @@ def _requirements(op: PlanOp) -> list[Partitioning]:
         # whole rows are the key; both inputs hash them as the output's column types
         out = _values(spec.output_schema)
         return [Hash(tuple(range(len(out))), tuple(out.types))] * arity
-    if kind in ("rank", "over_aggregate"):
+    if kind in ("rank", "over_aggregate", "stream_over_aggregate", "sorted_over_aggregate",
+                "top_n", "deduplicate"):
         keys = tuple(p["partition_keys"])
         return [Hash(keys) if keys else Single()]
-    if kind in ("sort", "limit"):
+    if kind in ("sort", "limit", "temporal_sort"):
         return [Single()]
     windowed = windows.requirements(spec)
     if windowed is not None:

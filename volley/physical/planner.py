@@ -23,11 +23,13 @@ from volley.physical.chaining import chain
 from volley.physical.distribution import distribute
 from volley.physical.job_graph import DEFAULT_MAX_PARALLELISM, JobGraph, OperatorSpec, SourceSpec
 from volley.physical.plan_op import PlanOp
+from volley.physical.window_functions import plan_window_function
 from volley.plan import nodes as n
 from volley.plan.calls import ALL_COLUMNS, OutputColumns, can_accumulate
 from volley.plan.changelog import BEFORE_AND_AFTER, ChangelogInference, UpdateKind
 from volley.plan.expressions import InputRef
 from volley.plan.join_keys import null_aware_anti, split_equi_condition
+from volley.plan.ranking import Deduplicate, TopN
 
 TableSpecOf = Callable[[n.Scan], TableSpec]
 #: the regular joins the streaming join runs
@@ -172,35 +174,8 @@ class PhysicalPlanner:
                 params["left_unique"] = self.changelogs.upsert_keys(node.left) is not None
             return self._op("stream_set_op" if self.streaming else "set_op", node, params,
                             [node.left, node.right])
-        if isinstance(node, n.Sort):
-            if self.streaming:
-                if node.keys:
-                    raise UnsupportedFeatureError(
-                        "ORDER BY on a stream is not supported (as in Flink, sorting needs a "
-                        "time attribute); run the query in batch mode, or drop the ORDER BY"
-                    )
-                return self._op("limit", node, {"offset": node.offset, "fetch": node.fetch},
-                                [node.input])
-            return self._op("sort", node, {"keys": node.keys, "offset": node.offset,
-                                           "fetch": node.fetch}, [node.input])
-        if isinstance(node, n.Rank):
-            if self.streaming:
-                raise UnsupportedFeatureError(
-                    f"{node.function.upper()}() OVER (...) in streaming mode is not supported by "
-                    "Volley yet; run the query in batch mode"
-                )
-            return self._op("rank", node, {"partition_keys": node.partition_keys,
-                                           "order_keys": node.order_keys,
-                                           "function": node.function}, [node.input])
-        if isinstance(node, n.OverAggregate):
-            if self.streaming:
-                raise UnsupportedFeatureError(
-                    "OVER aggregates in streaming mode are not supported by Volley yet; run the "
-                    "query in batch mode"
-                )
-            return self._op("over_aggregate", node, {
-                "partition_keys": node.partition_keys, "order_keys": node.order_keys,
-                "aggs": node.aggs, "frame": node.frame}, [node.input])
+        if isinstance(node, (n.Sort, n.Rank, n.OverAggregate, TopN, Deduplicate)):
+            return plan_window_function(self, node)
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
     def _splits(self, table: TableSpec) -> int | None:

@@ -47,6 +47,34 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class OverFrame:
+    """The rows of its partition an OVER aggregate covers for each row (its frame).
+
+    ``mode`` is ``rows`` (offsets count rows) or ``range`` (offsets are distances in the ORDER BY
+    key's value — milliseconds for a timestamp — and rows with an equal key, peers, share one
+    frame). ``start`` and ``end`` are offsets from the current row: negative precede it, 0 is the
+    current row (with its peers under ``range``), positive follow it; None is UNBOUNDED (PRECEDING
+    for ``start``, FOLLOWING for ``end``). The default is the running frame, UNBOUNDED PRECEDING
+    to CURRENT ROW.
+    """
+
+    mode: str = "range"
+    start: int | float | None = None
+    end: int | float | None = 0
+
+    def __str__(self) -> str:
+        def bound(offset: int | float | None, unbounded: str) -> str:
+            if offset is None:
+                return f"UNBOUNDED {unbounded}"
+            if offset == 0:
+                return "CURRENT ROW"
+            return f"{abs(offset)} {'PRECEDING' if offset < 0 else 'FOLLOWING'}"
+
+        return (f"{self.mode.upper()} BETWEEN {bound(self.start, 'PRECEDING')} AND "
+                f"{bound(self.end, 'FOLLOWING')}")
+
+
+@dataclass(frozen=True)
 class OutputColumns:
     """The columns a join emits: positions in left + right (``select``; None: all of them), and
     which of those (indices into ``select``) may stay dictionary-encoded over the build side's

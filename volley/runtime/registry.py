@@ -41,6 +41,11 @@ _BUILTIN_KINDS = {
     "session_window": "volley.runtime.ops_session",
     "window_rank": "volley.runtime.ops_window_buffer",
     "window_join": "volley.runtime.ops_window_buffer",
+    "stream_over_aggregate": "volley.runtime.ops_over",
+    "sorted_over_aggregate": "volley.runtime.ops_over",
+    "top_n": "volley.runtime.ops_rank",
+    "deduplicate": "volley.runtime.ops_rank",
+    "temporal_sort": "volley.runtime.ops_rank",
     "sink": "volley.runtime.ops_sinks",
     "collect": "volley.runtime.ops_sinks",
 }

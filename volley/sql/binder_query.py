@@ -19,7 +19,7 @@ from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
-from volley.plan.windows import as_window_join, as_window_rank
+from volley.plan.windows import as_window_join
 from volley.sql import binder_windows
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
@@ -108,6 +108,8 @@ class SelectRequest:
     offset: int = 0
     fetch: int | None = None
     auto_prefix: str = "EXPR$"
+    #: the WINDOW clause: named windows that OVER may refer to
+    named_windows: list[exp.Expression] = field(default_factory=list)
 
 
 def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:
@@ -123,7 +125,7 @@ def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node
     if has_agg:
         plan, scope = _aggregate(plan, scope, items, req)
     if windows:
-        plan, scope = _windows(plan, scope, windows)
+        plan, scope = _windows(plan, scope, windows, req.named_windows)
     binder = ExprBinder(scope, context="SELECT")
     exprs = [binder.bind(_strip_alias(it)) for it in items]
     # ORDER BY may use select aliases, or input columns not selected (kept hidden, then dropped)
@@ -364,107 +366,36 @@ def agg_result_type(fn: str, arg_type, grouped: bool = False):
     return arg_type.as_nullable()
 
 
-# -- window functions (ROW_NUMBER/RANK/DENSE_RANK OVER) --------------------------------------------
+# -- window functions (ROW_NUMBER/RANK/DENSE_RANK and aggregates OVER): see binder_over -------
 
 
-def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple[n.Node, Scope]:
-    """Ranking functions and aggregates OVER (PARTITION BY ... ORDER BY ...), one node each."""
-    subs = list(scope.substitutions)
-    columns = list(scope.columns)
+def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression],
+             named: list[exp.Expression]) -> tuple[n.Node, Scope]:
+    from volley.sql.binder_over import WindowCall, bind_windows, check_aggregate
+
+    calls = []
     for w in windows:
         fn = w.this
-        binder = ExprBinder(Scope(columns, scope.functions, subs, scope.grouped), context="OVER")
-        width = len(columns)
-        extra: list[Expr] = []
-
-        def index_of(e: Expr, width: int = width, extra: list[Expr] = extra) -> int:
-            if isinstance(e, InputRef) and e.index < width:
-                return e.index
-            extra.append(e)
-            return width + len(extra) - 1
-
-        part_idx = [index_of(binder.bind(p)) for p in w.args.get("partition_by") or []]
-        order = w.args.get("order")
-        order_keys = [
-            n.SortKey(index_of(binder.bind(o.this)), not o.args.get("desc"),
-                      o.args.get("nulls_first") if _explicit_nulls(o) else None)
-            for o in (order.expressions if order is not None else [])
-        ]
         rank = _rank_function(fn)
-        agg = None
-        if rank is None:
-            if not is_aggregate(fn):
-                raise UnsupportedFeatureError(
-                    f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
-                    "ROW_NUMBER(), RANK(), DENSE_RANK(), and COUNT/SUM/AVG/MIN/MAX OVER (...)"
-                )
-            name, arg_node, distinct = _agg_parts(fn)
-            if distinct or name not in ("count", "sum", "avg", "min", "max"):
-                raise UnsupportedFeatureError(
-                    f"{fn.sql()!r} OVER (...) is not supported by Volley yet; use COUNT, SUM, "
-                    "AVG, MIN or MAX without DISTINCT"
-                )
-            arg_index = None
-            arg_type = None
-            if arg_node is not None:
-                arg = binder.bind(arg_node)
-                arg_index, arg_type = index_of(arg), arg.type
-            agg = (name, arg_index, arg_type)
-        if extra:
-            base = [InputRef(i, c.name, c.type) for i, c in enumerate(columns)]
-            names = [f"$w{i}" for i in range(len(base) + len(extra))]
-            plan = n.Project(plan, tuple(base + extra), tuple(names))
-            columns = columns + [ScopeColumn(f"$w{width + i}", e.type) for i, e in enumerate(extra)]
-        else:
-            plan = _rename_positional(plan)
-        out_name = f"$over{len(columns)}"
         if rank is not None:
-            plan = as_window_rank(n.Rank(plan, tuple(part_idx), tuple(order_keys), rank,
-                                         out_name))
-            out_type = BigIntType(nullable=False)
-        else:
-            name, arg_index, arg_type = agg  # type: ignore[misc]
-            out_type = agg_result_type(name, arg_type)
-            call = n.AggCall(name, arg_index, False, out_type, out_name)
-            plan = n.OverAggregate(plan, tuple(part_idx), tuple(order_keys), (call,),
-                                   _frame(w, bool(order_keys)))
-        ref = InputRef(len(columns), out_name, out_type)
-        columns = columns + [ScopeColumn(out_name, out_type)]
-        subs.append((w, ref))
-    return plan, Scope(columns, scope.functions, subs, scope.grouped)
+            calls.append(WindowCall(w, rank=rank))
+            continue
+        if not is_aggregate(fn):
+            raise UnsupportedFeatureError(
+                f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
+                "ROW_NUMBER(), RANK(), DENSE_RANK(), and COUNT/SUM/AVG/MIN/MAX OVER (...)"
+            )
+        name, arg, distinct = _agg_parts(fn)
+        call = WindowCall(w, fn=name, arg=arg, distinct=distinct)
+        check_aggregate(call)
+        calls.append(call)
+    return bind_windows(plan, scope, calls, named, agg_result_type)
 
 
 def _rank_function(fn: exp.Expression) -> str | None:
     name = type(fn).__name__.lower() if not isinstance(fn, exp.Anonymous) else str(fn.this).lower()
     name = {"rownumber": "row_number", "denserank": "dense_rank"}.get(name, name)
     return name if name in n.RANK_FUNCTIONS else None
-
-
-def _frame(w: exp.Expression, has_order: bool) -> str:
-    """The frame of an OVER aggregate, as OverAggregate names it; others are rejected."""
-    spec = w.args.get("spec")
-    if spec is None:
-        return "range" if has_order else "partition"
-    kind = str(spec.args.get("kind") or "").lower()
-    start = str(spec.args.get("start") or "").upper()
-    end = str(spec.args.get("end") or "").upper()
-    if start == "UNBOUNDED" and str(spec.args.get("start_side") or "").upper() == "PRECEDING" and (
-        end == "CURRENT ROW"
-    ) and kind in ("rows", "range"):
-        return kind if has_order else "partition"
-    raise UnsupportedFeatureError(
-        f"the window frame {spec.sql()!r} is not supported by Volley yet; use ROWS or RANGE "
-        "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    )
-
-
-def _rename_positional(plan: n.Node) -> n.Node:
-    """Give columns unique internal names (a scope may hold duplicates, e.g. after a join)."""
-    names = plan.schema.names
-    if len(set(names)) == len(names):
-        return plan
-    refs = [InputRef(i, f.name, f.data_type) for i, f in enumerate(plan.schema.fields)]
-    return n.Project(plan, tuple(refs), tuple(f"$c{i}" for i in range(len(refs))))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -550,6 +481,7 @@ class QueryBinder:
             order_by=list(order.expressions) if order is not None else [],
             offset=offset,
             fetch=limit,
+            named_windows=list(node.args.get("windows") or []),
         )
         return build_select(plan, scope, req)
 

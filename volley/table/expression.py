@@ -314,6 +314,17 @@ class Expression:
             return Expression(new)
         return Expression(exp.Distinct(expressions=[node]))
 
+    # -- OVER windows -----------------------------------------------------------------------------
+    def over(self, alias: Any) -> Expression:
+        """``col('b').sum.over(col('w'))``: this aggregate over the over window named ``w``
+        (see ``Table.over_window``)."""
+        name = Expression.node_of(alias)
+        if isinstance(name, exp.Column):
+            name = name.this
+        elif isinstance(name, exp.Literal) and name.is_string:
+            name = exp.to_identifier(name.this)
+        return Expression(exp.Window(this=self._node, alias=name, over="OVER"))
+
     # -- ordering ---------------------------------------------------------------------------------
     # The Table API orders NULLs last ascending and first descending (unlike Flink SQL).
     @property
@@ -496,6 +507,7 @@ class Expression:
     day = days = property(lambda self: self._interval("DAY"))
     week = weeks = property(lambda self: self._interval("WEEK"))
     month = months = property(lambda self: self._interval("MONTH"))
+    quarter = quarters = property(lambda self: self._interval("QUARTER"))
     year = years = property(lambda self: self._interval("YEAR"))
 
     @property

@@ -85,6 +85,13 @@ class Table:
     def select(self, *fields: Any) -> Table:
         return self._select(binder_query.SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
 
+    def over_window(self, *over_windows: Any) -> Any:
+        """Over windows (``Over...alias('w')``) for ``.select(col('b').sum.over(col('w')))``;
+        see ``volley.table.over_window``."""
+        from volley.table.over_window import OverWindowedTable
+
+        return OverWindowedTable(self, over_windows)
+
     def filter(self, predicate: Any) -> Table:
         plan = binder_expr.bind_filter(self._plan, self._scope(), _single(predicate), "filter")
         return self._new(plan)
@@ -160,9 +167,6 @@ class Table:
         from volley.table.window import GroupWindowedTable
 
         return GroupWindowedTable(self, window)
-
-    def over_window(self, *windows: Any) -> Any:
-        raise UnsupportedFeatureError("over windows are not supported by Volley yet")
 
     # -- joins ------------------------------------------------------------------------------------
     def _join(self, right: Table, predicate: Any, kind: str) -> Table:

@@ -167,7 +167,8 @@ class TableEnvironment:
             else:
                 binder = binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}")
                 expr = binder.bind(c.expression)
-            exprs.append(_as_time_attribute(expr, c.name, rowtime))
+            # a batch job has no event time: its rowtime is a plain TIMESTAMP, as in Flink
+            exprs.append(_as_time_attribute(expr, c.name, rowtime if self._streaming else None))
             names.append(c.name)
         scan = n.Project(scan, tuple(exprs), tuple(names))
         if table.watermark is not None:

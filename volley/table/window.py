@@ -47,7 +47,22 @@ __all__ = [
     "TumbleWithSizeOnTime",
 ]
 # Over windows (``Over.partition_by(...).order_by(...).preceding(...)``) live in
-# ``volley.table.over_window``; they are re-exported from here, as pyflink.table.window does.
+# ``volley.table.over_window``; they are re-exported here, as pyflink.table.window has them.
+from volley.table.over_window import (  # noqa: E402
+    Over,
+    OverWindow,
+    OverWindowPartitioned,
+    OverWindowPartitionedOrdered,
+    OverWindowPartitionedOrderedPreceding,
+)
+
+__all__ += [
+    "Over",
+    "OverWindow",
+    "OverWindowPartitioned",
+    "OverWindowPartitionedOrdered",
+    "OverWindowPartitionedOrderedPreceding",
+]
 
 _PROPERTIES = {"start": "START", "end": "END", "rowtime": "ROWTIME", "proctime": "PROCTIME"}
 _LEGACY_DURATION = re.compile(

@@ -1040,6 +1040,215 @@ def _(t_env, api):
     return a.union_all(b)
 
 
+# ---- OVER windows, Top-N, deduplication, ORDER BY time (event-time table `readings`) ----------
+#
+# `readings` is a CSV file table with a rowtime (`ts`, watermark 5 s behind) and a processing-time
+# column (`pt`); its rows are out of order by less than the watermark delay, so no row is late.
+
+READINGS_ROWS = [
+    # k, v, price, ts
+    ("a", 1, "1.50", "2024-01-01 00:00:01"),
+    ("b", 10, "2.00", "2024-01-01 00:00:02"),
+    ("a", 2, "0.25", "2024-01-01 00:00:03"),
+    ("a", 3, "3.00", "2024-01-01 00:00:03"),
+    ("c", 7, "", "2024-01-01 00:00:02"),
+    ("b", "", "1.00", "2024-01-01 00:30:00"),
+    ("a", 5, "4.75", "2024-01-01 00:40:00"),
+    ("b", 20, "0.50", "2024-01-01 00:39:58"),
+    ("c", 4, "2.25", "2024-01-01 01:10:00"),
+    ("a", 6, "1.00", "2024-01-01 01:20:00"),
+    ("b", 30, "5.00", "2024-01-01 01:20:00"),
+    ("c", 9, "0.75", "2024-01-01 01:20:03"),
+    ("a", 4, "2.50", "2024-01-01 03:00:00"),
+    ("b", 15, "3.25", "2024-01-01 03:00:01"),
+]
+
+
+def register_readings(t_env: Any) -> None:
+    """(Re)create the temporary table `readings` over a CSV file of READINGS_ROWS."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), "golden_readings.csv")
+    text = "".join(",".join(str(x) for x in row) + "\n" for row in READINGS_ROWS)
+    part = f"{path}.{os.getpid()}"
+    with open(part, "w") as f:
+        f.write(text)
+    os.replace(part, path)
+    t_env.execute_sql("DROP TEMPORARY TABLE IF EXISTS readings")
+    t_env.execute_sql(
+        "CREATE TEMPORARY TABLE readings (k STRING, v INT, price DECIMAL(10, 2), ts TIMESTAMP(3), "
+        "pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv', "
+        "'csv.null-literal' = '')")
+
+
+def _over_window_api(api: Api) -> Any:
+    """PyFlink's `Over` (pyflink.table.window); Volley's lives in volley.table.over_window."""
+    for module in ("table.window", "table.over_window"):
+        try:
+            over = getattr(importlib.import_module(f"{api.package}.{module}"), "Over", None)
+        except ImportError:
+            over = None
+        if over is not None:
+            return over
+    raise ImportError(f"no Over in {api.package}")
+
+
+def _readings_sql(name: str, sql: str, *, mode: str = "streaming", ordered: bool = False,
+                note: str = "") -> None:
+    def run(t_env: Any, api: Api, sql: str = sql) -> Any:
+        register_readings(t_env)
+        return t_env.sql_query(sql)
+
+    CASES.append(Case(name, mode, None, run, ordered, note or sql))
+
+
+for _mode in ("streaming", "batch"):
+    _p = "stream" if _mode == "streaming" else "batch"
+    _readings_sql(f"{_p}_over_rows_bounded",
+                "SELECT k, v, ts, SUM(v) OVER w AS s, COUNT(v) OVER w AS c, MIN(v) OVER w AS mi, "
+                "MAX(price) OVER w AS mp, AVG(v) OVER w AS av FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+                mode=_mode)
+    _readings_sql(f"{_p}_over_range_interval",
+                "SELECT k, v, ts, SUM(v) OVER w AS s, COUNT(*) OVER w AS c, MAX(price) OVER w AS mp,"
+                " AVG(price) OVER w AS ap FROM readings WINDOW w AS (PARTITION BY k ORDER BY ts "
+                "RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW)", mode=_mode)
+    _readings_sql(f"{_p}_over_rows_unbounded",
+                "SELECT k, v, SUM(price) OVER w AS sp, AVG(price) OVER w AS ap, COUNT(v) OVER w AS c,"
+                " MIN(price) OVER w AS mp FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY ts ROWS UNBOUNDED PRECEDING)", mode=_mode)
+    _readings_sql(f"{_p}_over_range_unbounded",
+                "SELECT k, v, ts, SUM(v) OVER (PARTITION BY k ORDER BY ts) AS s, "
+                "MAX(v) OVER (PARTITION BY k ORDER BY ts) AS m FROM readings", mode=_mode)
+    _readings_sql(f"{_p}_over_global_rows",
+                "SELECT k, v, ts, SUM(v) OVER (ORDER BY ts ROWS 3 PRECEDING) AS s, "
+                "MIN(k) OVER (ORDER BY ts ROWS 3 PRECEDING) AS mk FROM readings", mode=_mode)
+    _readings_sql(f"{_p}_over_range_in_expression",
+                "SELECT k, v, v * 10 + COUNT(*) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN "
+                "INTERVAL '30' MINUTE PRECEDING AND CURRENT ROW) AS x FROM readings WHERE v > 2",
+                mode=_mode)
+    _readings_sql(f"{_p}_row_number_running",
+                "SELECT k, v, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) AS rn FROM readings",
+                mode=_mode)
+    _readings_sql(f"{_p}_topn_with_rank",
+                "SELECT * FROM (SELECT k, v, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC)"
+                " AS rn FROM readings) WHERE rn <= 2", mode=_mode)
+    _readings_sql(f"{_p}_topn_without_rank",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC)"
+                " AS rn FROM readings) WHERE rn <= 2", mode=_mode)
+    _readings_sql(f"{_p}_topn_rank_range",
+                "SELECT * FROM (SELECT k, v, price, ROW_NUMBER() OVER (PARTITION BY k ORDER BY "
+                "price ASC) AS rn FROM readings) WHERE rn >= 2 AND rn < 4 AND v > 3", mode=_mode)
+    _readings_sql(f"{_p}_topn_global",
+                "SELECT * FROM (SELECT k, v, price, ROW_NUMBER() OVER (ORDER BY price DESC) AS rn "
+                "FROM readings) WHERE rn <= 3", mode=_mode)
+    _readings_sql(f"{_p}_topn_of_aggregate",
+                "SELECT * FROM (SELECT k, total, ROW_NUMBER() OVER (ORDER BY total DESC) AS rn "
+                "FROM (SELECT k, SUM(v) AS total FROM readings GROUP BY k)) WHERE rn <= 2",
+                mode=_mode)
+    _readings_sql(f"{_p}_dedup_first_rowtime",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts ASC)"
+                " AS rn FROM readings) WHERE rn = 1", mode=_mode)
+    _readings_sql(f"{_p}_dedup_last_rowtime",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts "
+                "DESC) AS rn FROM readings) WHERE rn = 1", mode=_mode)
+    _readings_sql(f"{_p}_over_non_time_range",
+                "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY v) AS s, COUNT(*) OVER "
+                "(PARTITION BY k ORDER BY v) AS c FROM readings", mode=_mode,
+                note="ordered by a non-time column: an updating result on a stream")
+    _readings_sql(f"{_p}_over_non_time_rows",
+                "SELECT k, price, SUM(price) OVER w AS s, MIN(v) OVER w AS m FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY price ROWS UNBOUNDED PRECEDING)", mode=_mode)
+    _readings_sql(f"{_p}_row_number_non_time",
+                "SELECT k, v, price, ROW_NUMBER() OVER (PARTITION BY k ORDER BY price) AS rn "
+                "FROM readings",
+                mode=_mode)
+    _readings_sql(f"{_p}_order_by_limit",
+                "SELECT k, v, price FROM readings ORDER BY price DESC LIMIT 3", mode=_mode,
+                ordered=_mode == "batch")
+
+_readings_sql("stream_over_proctime_rows",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY pt ROWS 1 PRECEDING) AS s, "
+            "COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS 1 PRECEDING) AS c FROM readings")
+_readings_sql("stream_over_proctime_unbounded",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY pt) AS s FROM readings")
+_readings_sql("stream_dedup_first_proctime",
+            "SELECT k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY pt ASC) AS rn "
+            "FROM readings) WHERE rn = 1")
+_readings_sql("stream_dedup_last_proctime",
+            "SELECT k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY pt DESC) AS rn"
+            " FROM readings) WHERE rn = 1")
+_readings_sql("stream_order_by_rowtime", "SELECT k, v, ts FROM readings ORDER BY ts, v DESC",
+            ordered=True)
+_readings_sql("stream_order_by_rowtime_desc", "SELECT k, v, ts FROM readings ORDER BY ts DESC",
+            ordered=True, note="rejected: a stream sorts on a time attribute ascending")
+_readings_sql("stream_over_desc",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts DESC) AS s FROM readings",
+            note="rejected: an OVER window on a stream is ordered ascending")
+_readings_sql("stream_over_two_windows",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 1 PRECEDING) AS s, "
+            "COUNT(*) OVER (PARTITION BY k ORDER BY ts) AS c FROM readings",
+            note="rejected: one window per SELECT on a stream")
+_readings_sql("stream_over_following",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 "
+            "FOLLOWING) AS s FROM readings", note="rejected: no FOLLOWING on a stream")
+_readings_sql("stream_over_bounded_non_time",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM readings",
+            note="rejected: a bounded OVER window on a stream is ordered by time")
+_readings_sql("stream_rank_function",
+            "SELECT * FROM (SELECT k, v, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r "
+            "FROM readings) WHERE r <= 2", note="rejected: RANK() on a stream")
+_readings_sql("batch_over_rows_following",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 "
+            "FOLLOWING) AS s, MIN(price) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING "
+            "AND 1 FOLLOWING) AS mp FROM readings", mode="batch")
+_readings_sql("batch_over_range_numeric",
+            "SELECT k, v, COUNT(*) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN 2 PRECEDING AND 3"
+            " FOLLOWING) AS c, SUM(price) OVER (PARTITION BY k ORDER BY v DESC RANGE BETWEEN 5 "
+            "PRECEDING AND CURRENT ROW) AS sp FROM readings", mode="batch")
+_readings_sql("batch_over_rows_preceding_only",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND 1 "
+            "PRECEDING) AS s, AVG(price) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND UNBOUNDED FOLLOWING) AS ap FROM readings", mode="batch")
+_sql("batch_over_orders_frames",
+     "SELECT order_id, customer_id, SUM(amount) OVER (PARTITION BY customer_id ORDER BY order_id "
+     "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s2, MAX(product) OVER (ORDER BY amount "
+     "ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS mp, AVG(quantity) OVER (ORDER BY order_date "
+     "RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND CURRENT ROW) AS aq FROM orders")
+
+
+def _over_table(name: str, mode: str, build: Callable[[Any, Api, Any], Any]) -> None:
+    def run(t_env: Any, api: Api) -> Any:
+        register_readings(t_env)
+        return build(t_env.from_path("readings"), api, _over_window_api(api))
+
+    CASES.append(Case(name, mode, None, run))
+
+
+for _mode in ("streaming", "batch"):
+    _p = "stream" if _mode == "streaming" else "batch"
+    _over_table(f"{_p}_tbl_over_unbounded_range", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts"))
+        .preceding(api.expressions.UNBOUNDED_RANGE).alias("w")).select(
+        api.col("k"), api.col("v"), api.col("v").sum.over(api.col("w")).alias("s"),
+        api.col("price").max.over(api.col("w")).alias("mp")))
+    _over_table(f"{_p}_tbl_over_row_interval", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts"))
+        .preceding(api.expressions.row_interval(1)).following(api.expressions.CURRENT_ROW)
+        .alias("w")).select(api.col("k"), api.col("v"),
+                            api.col("v").count.over(api.col("w")).alias("c"),
+                            api.col("v").avg.over(api.col("w")).alias("a")))
+    _over_table(f"{_p}_tbl_over_hours", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts")).preceding(api.lit(1).hours)
+        .alias("w")).select(api.col("k"), api.col("ts"),
+                            api.col("v").sum.over(api.col("w")).alias("s")))
+_over_table("stream_tbl_over_unbounded_row_global", "streaming", lambda t, api, Over: t.over_window(
+    Over.order_by(api.col("ts")).preceding(api.expressions.UNBOUNDED_ROW).alias("w")).select(
+    api.col("k"), api.col("v"), api.col("v").min.over(api.col("w")).alias("m")))
+
+
 # ---- streaming changelogs: outer joins, set operations, aggregates over joins -----------------
 # Updating results: the recorder keeps the changelog (rows and kinds) besides the final rows.
 
