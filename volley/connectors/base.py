@@ -137,8 +137,11 @@ class TableSink(ABC):
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
         return frozenset({ChangelogMode.INSERT_ONLY})
 
-    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:  # noqa: B027
-        """Prepare to receive batches as subtask ``subtask_index`` of ``parallelism``."""
+    def open(self, subtask_index: int = 0, parallelism: int = 1,  # noqa: B027
+             owner: str | None = None) -> None:
+        """Prepare to receive batches as subtask ``subtask_index`` of ``parallelism``. ``owner``
+        names the sink in the job (stable across restarts): two sinks writing one place tell
+        their leftovers apart by it."""
 
     @abstractmethod
     def write(self, batch: pa.RecordBatch) -> None:

@@ -104,7 +104,8 @@ class PrintSink(TableSink):
         stream = sys.stderr if self.standard_error else sys.stdout
         stream.write(text + "\n")
 
-    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:
+    def open(self, subtask_index: int = 0, parallelism: int = 1,
+             owner: str | None = None) -> None:
         self.subtask_index, self.parallelism = subtask_index, parallelism
 
     def end_input(self) -> None:
