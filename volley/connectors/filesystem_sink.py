@@ -32,9 +32,9 @@ parquet file cannot be appended to after its footer).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-import hashlib
 import uuid
 from collections.abc import Iterable
 from typing import BinaryIO
