@@ -128,10 +128,16 @@ def byte_compile(baseline: str | None) -> None:
 
 
 def git_commit(checkout: Path) -> str:
+    """The checkout's commit (short hash and subject), and whether its volley/ has changes."""
     done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
                           capture_output=True, text=True)
     line = done.stdout.strip()
-    return line[:70] + ("..." if len(line) > 70 else "") if line else "not a git checkout"
+    if not line:
+        return "not a git checkout"
+    dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "volley"],
+                           capture_output=True, text=True).stdout.strip()
+    line = line[:70] + ("..." if len(line) > 70 else "")
+    return line + (" (volley/ has uncommitted changes)" if dirty else "")
 
 
 def run_checkpoints(args) -> list[str]:
@@ -278,12 +284,15 @@ def _baseline_table(rows: list[str]) -> list[str]:
         "Volley of this checkout (new) and of the `--baseline` checkout (old), the same case "
         "programs, interleaved in one run. Medians, with the fastest and slowest run in "
         "brackets; new/old above 1 means this checkout is slower. `job` is the job time, "
-        "`process` the whole process (startup is judged on it).",
+        "`process` the whole process (startup is judged on it). `paired` is the median over "
+        "rounds of new/old within a round, which cancels noise that drifts over minutes; "
+        "`CPU paired` the same of CPU time (the job's, of the measured process and its "
+        "threads; startup: the whole process's), which moves less than wall time when other "
+        "work shares the cores.",
         "",
-        "| case (time judged) | new s [min, max] | old s [min, max] | new/old | "
-        "new/old process | "
-        "peak RSS new / old |",
-        "|---|---|---|---|---|---|",
+        "| case (time judged) | new s [min, max] | old s [min, max] | new/old | paired | "
+        "CPU paired | new/old process | peak RSS new / old |",
+        "|---|---|---|---|---|---|---|---|",
         *rows,
         "",
     ]

@@ -162,11 +162,38 @@ def test_streaming_group_by_into_filesystem_sink(s_env, tmp_path):
     with pytest.raises(E.ChangelogModeError) as ei:
         s_env.execute_sql("INSERT INTO fs SELECT id, COUNT(*) FROM t GROUP BY id").wait()
     msg = str(ei.value)
+    # Flink's message, then what to do instead
     assert msg.startswith(
-        "table sink 'fs' does not support consuming update changes, which the query produces"
+        "Table sink 'default_catalog.default_database.fs' doesn't support consuming update "
+        "changes which is produced by node Aggregate(groupBy=["
     )
-    assert "write to a sink that accepts updates (e.g. 'print'), or run the job in batch mode" in msg
+    assert msg.endswith("; write to a sink that takes updates (e.g. 'print', or 'blackhole'), "
+                        "or run the job in batch mode")
     assert isinstance(ei.value, E.PlanError)
+
+
+def test_aggregate_over_aggregate_into_filesystem_sink_names_its_deletes(s_env, tmp_path):
+    s_env.execute_sql(
+        f"CREATE TABLE fs (c BIGINT, n BIGINT) WITH ('connector'='filesystem', "
+        f"'path'='{tmp_path / 'out'}', 'format'='csv')"
+    )
+    with pytest.raises(E.ChangelogModeError, match=r"^Table sink 'default_catalog\.default_"
+                       r"database\.fs' doesn't support consuming update and delete changes "):
+        s_env.execute_sql("INSERT INTO fs SELECT c, COUNT(*) FROM "
+                          "(SELECT id, COUNT(*) AS c FROM t GROUP BY id) GROUP BY c")
+
+
+def test_upsert_sink_whose_primary_key_is_not_the_upsert_key(s_env):
+    s_env.execute_sql("CREATE TABLE pk (id BIGINT, c BIGINT, PRIMARY KEY (c) NOT ENFORCED) "
+                      "WITH ('connector'='print')")
+    with pytest.raises(E.ChangelogModeError) as ei:
+        s_env.execute_sql("INSERT INTO pk SELECT id, COUNT(*) FROM t GROUP BY id")
+    assert str(ei.value).startswith(
+        "The query has an upsert key that differs from the primary key of the sink table "
+        "'default_catalog.default_database.pk'. Primary key: [c], upsert key: [id]. This can "
+        "lead to non-deterministic results when multiple records with different upsert keys "
+        "map to the same primary key.")
+    assert "declare the PRIMARY KEY on the query's upsert key" in str(ei.value)
 
 
 def test_streaming_group_by_into_print_sink_is_fine(s_env, capsys):

@@ -104,11 +104,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Ratio:
-    """A figure shown under a case: engine ``numerator``'s time / engine ``denominator``'s."""
+    """A figure shown under a case: ``scale`` x engine ``numerator``'s time / engine
+    ``denominator``'s."""
 
     numerator: str
     denominator: str
     meaning: str
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -274,7 +276,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "udf-parallel",
-        "general Python UDF (string formatting, a few µs a row), CSV -> blackhole, "
+        "general Python UDF (string formatting, 1-2 µs a row), CSV -> blackhole, "
         "parallelism 1 vs 2",
         "udf_parallel",
         ("volley", "volley-p2", "cpu-1", "cpu-2"),
@@ -290,10 +292,14 @@ CASES: tuple[Case, ...] = (
             "during this run."
         ),
         ratios=(
-            Ratio("volley-p2", "volley", "UDF job at parallelism 2 / parallelism 1"),
+            Ratio("volley-p2", "volley", "UDF job: parallelism 2 / parallelism 1"),
             Ratio("cpu-2", "cpu-1",
                   "machine: 2 CPU-bound processes / 1 (the same fixed work each; "
                   "1.0 = two free cores, 2.0 = one core's worth)"),
+            Ratio("volley", "volley-p2", "UDF job's speedup at parallelism 2 (p1 / p2)"),
+            Ratio("cpu-1", "cpu-2",
+                  "the machine's speedup for 2 processes: 2 x (1 process / 2 processes), "
+                  "the most any 2-process job could gain in this run", scale=2.0),
         ),
         baseline=False,
     ),

@@ -37,6 +37,8 @@ class Measurement:
     peak_rss: int
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: user + system CPU seconds of the process and the descendants it waited for (wait4)
+    cpu_s: float = 0.0
 
 
 def tree_rss(root: psutil.Process) -> int:
@@ -64,7 +66,7 @@ def run_measured(
         watched = psutil.Process(proc.pid)
         peak = 0
         while True:
-            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, tree_rss(watched))
@@ -84,10 +86,12 @@ def run_measured(
         if line.startswith(RESULT_PREFIX):
             result = json.loads(line[len(RESULT_PREFIX) :])
     peak = max(peak, int(result.get("peak_rss", 0)))
+    cpu = usage.ru_utime + usage.ru_stime
     if proc.returncode != 0:
         tail = (stderr.strip() or stdout.strip()).splitlines()[-3:]
-        return Measurement(wall, peak, result, error=f"exit {proc.returncode}: {' | '.join(tail)}")
-    return Measurement(wall, peak, result)
+        return Measurement(wall, peak, result, error=f"exit {proc.returncode}: {' | '.join(tail)}",
+                           cpu_s=cpu)
+    return Measurement(wall, peak, result, cpu_s=cpu)
 
 
 def _kill_tree(root: psutil.Process) -> None:

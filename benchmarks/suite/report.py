@@ -122,23 +122,55 @@ def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> l
             measured, status = evaluate(case, target, by_engine)
             lines.append(f"| {target.describe()} | {measured} | {status} |")
     if case.ratios:
-        lines += ["", "| ratio of median times | value | from |", "|---|---|---|"]
+        lines += ["", "| ratio of times | of the medians | from | median of per-round ratios |",
+                  "|---|---|---|---|"]
         for ratio in case.ratios:
-            value, source = ratio_text(case, by_engine, ratio.numerator, ratio.denominator)
-            lines.append(f"| {ratio.meaning} | {value} | {source} |")
+            value, source = ratio_text(case, by_engine, ratio.numerator, ratio.denominator,
+                                       ratio.scale)
+            top, bottom = by_engine.get(ratio.numerator), by_engine.get(ratio.denominator)
+            paired = paired_ratio(case, top, bottom) if top and bottom else None
+            paired = None if paired is None else paired * ratio.scale
+            lines.append(f"| {ratio.meaning} | {value} | {source} | {_ratio(paired)} |")
     lines.append("")
     return lines
 
 
+def _times(case: Case, figures: EngineFigures) -> list[float | None]:
+    """Per run, in round order, the time the case is judged on (None for a failed run)."""
+    if case.worker_case == "startup":
+        return [m.wall_s if m.error is None else None for m in figures.runs]
+    return [m.result.get("job_s", m.wall_s) if m.error is None else None for m in figures.runs]
+
+
+def _cpu_times(case: Case, figures: EngineFigures) -> list[float | None]:
+    """Per run, CPU seconds: of the whole process for startup, of the job otherwise."""
+    if case.worker_case == "startup":
+        return [m.cpu_s if m.error is None else None for m in figures.runs]
+    return [m.result.get("job_cpu_s") if m.error is None else None for m in figures.runs]
+
+
+def paired_ratio(case: Case, top: EngineFigures, bottom: EngineFigures,
+                 cpu: bool = False) -> float | None:
+    """The median over rounds of top's time / bottom's time in the same round (``cpu``: CPU
+    time). Engines take turns within a round, so this cancels noise that drifts over minutes
+    (another job starting on the machine) better than a ratio of medians."""
+    times = _cpu_times if cpu else _times
+    pairs = [a / b for a, b in zip(times(case, top), times(case, bottom), strict=False)
+             if a and b]
+    return statistics.median(pairs) if pairs else None
+
+
 def ratio_text(case: Case, by_engine: dict[str, EngineFigures], numerator: str,
-               denominator: str) -> tuple[str, str]:
-    """(numerator's median time / denominator's, "a s / b s") as text; "–" without both."""
+               denominator: str, scale: float = 1.0) -> tuple[str, str]:
+    """(scale x numerator's median time / denominator's, "a s / b s") as text; "–" without
+    both."""
     top, bottom = by_engine.get(numerator), by_engine.get(denominator)
     a = case_time(case, top) if top and not top.missing else None
     b = case_time(case, bottom) if bottom and not bottom.missing else None
     if not a or not b:
         return "–", "–"
-    return f"{a / b:.2f}", f"{_secs(a)} s / {_secs(b)} s"
+    factor = "" if scale == 1 else f"{scale:g} x "
+    return f"{scale * a / b:.2f}", f"{factor}{_secs(a)} s / {_secs(b)} s"
 
 
 def _spread(case: Case, figures: EngineFigures) -> str:
@@ -153,16 +185,22 @@ def baseline_rows(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:
     if new is None or old is None:
         return []
     if not new.ok_runs or not old.ok_runs:
-        return [f"| {case.name} | failed: {new.error or old.error} | | | | |"]
+        return [f"| {case.name} | failed: {new.error or old.error} | | | | | | |"]
     ratio, _ = ratio_text(case, by_engine, "volley", BASELINE)
+    paired = paired_ratio(case, new, old)
+    paired_cpu = paired_ratio(case, new, old, cpu=True)
     wall = new.wall_s() / old.wall_s() if new.wall_s() and old.wall_s() else None
     judged = "process" if case.worker_case == "startup" else "job"
     return [
-        f"| {case.name} ({judged}) | {_secs(case_time(case, new))} ({_spread(case, new)}) | "
-        f"{_secs(case_time(case, old))} ({_spread(case, old)}) | {ratio} | "
-        f"{'–' if wall is None else f'{wall:.2f}'} | "
+        f"| {case.name} ({judged}) | {_secs(case_time(case, new))} {_spread(case, new)} | "
+        f"{_secs(case_time(case, old))} {_spread(case, old)} | {ratio} | "
+        f"{_ratio(paired)} | {_ratio(paired_cpu)} | {_ratio(wall)} | "
         f"{_mb(new.peak_rss())} / {_mb(old.peak_rss())} |"
     ]
+
+
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def summary_rows(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:

@@ -279,3 +279,22 @@ def test_print_and_blackhole_are_not_transactional(connector, capsys):
     sink.abort()
     sink.end_input()
     assert capsys.readouterr().out == ("+I[0, n0, 0.0]\n" if connector == "print" else "")
+
+
+def test_abort_leaves_what_another_sink_into_the_same_directory_has_pending(tmp_path):
+    """Two INSERTs of one job into one directory: restoring one of them must not discard the
+    other's part files, which the same checkpoint holds for it."""
+    sinks = {}
+    for owner in ("sink-1", "sink-2"):
+        sink = create_sink(make_spec("s", FIELDS, options("csv", tmp_path)))
+        sink.open(0, 1, owner=owner)
+        sink.write(batch(0 if owner == "sink-1" else 10, 3))
+        sinks[owner] = sink.prepare_commit()
+    restored = create_sink(make_spec("s", FIELDS, options("csv", tmp_path)))
+    restored.open(0, 1, owner="sink-1")
+    restored.abort(keep=sinks["sink-1"])
+    other = create_sink(make_spec("s", FIELDS, options("csv", tmp_path)))
+    other.open(0, 1, owner="sink-2")
+    other.commit(sinks["sink-2"])
+    restored.commit(sinks["sink-1"])
+    assert len(visible(tmp_path)) == 2

@@ -107,6 +107,17 @@ def test_elements_after_a_barrier_wait_until_every_channel_has_delivered_it():
     assert [e for e in rec.events if e[0] == "batch"] == [("batch", 1, [2]), ("batch", 0, [1])]
 
 
+def test_a_channel_that_ends_behind_a_barrier_ends_once_the_barrier_is_aligned():
+    task, rec, out = _task([2])
+    task.on_barrier(0, 1)
+    task.on_end(0)  # held: channel 0 is behind the barrier
+    assert "finish" not in rec.events
+    task.on_barrier(1, 1)
+    task.on_end(1)
+    assert out.barriers == [1]
+    assert rec.events[-2:] == [("end", 0), "finish"]
+
+
 def test_event_time_timers_fire_in_order_before_the_watermark_goes_on():
     task, rec, out = _task([1])
     task.on_batch(0, _batch(5, 3, 9))

@@ -126,7 +126,9 @@ class TableSink(ABC):
     ``transactional`` says whether output becomes visible only through ``commit``; a sink that
     is not transactional writes through (``prepare_commit`` returns nothing). ``accepted_
     changelog_modes`` says which changelog modes the sink can take; the planner rejects a plan
-    whose output the sink cannot take before anything runs.
+    whose output the sink cannot take before anything runs. With ``UPSERT`` among them the sink
+    is given updates without -U rows when the plan can make them so (the table's PRIMARY KEY,
+    if any, being the query's upsert key), else as -U/+U pairs (``RETRACT``).
     """
 
     transactional: bool = False
@@ -135,8 +137,11 @@ class TableSink(ABC):
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
         return frozenset({ChangelogMode.INSERT_ONLY})
 
-    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:  # noqa: B027
-        """Prepare to receive batches as subtask ``subtask_index`` of ``parallelism``."""
+    def open(self, subtask_index: int = 0, parallelism: int = 1,  # noqa: B027
+             owner: str | None = None) -> None:
+        """Prepare to receive batches as subtask ``subtask_index`` of ``parallelism``. ``owner``
+        names the sink in the job (stable across restarts): two sinks writing one place tell
+        their leftovers apart by it."""
 
     @abstractmethod
     def write(self, batch: pa.RecordBatch) -> None:

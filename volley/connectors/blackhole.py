@@ -17,6 +17,7 @@ class BlackHoleSink(TableSink):
 
     @property
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
+        """Anything; updates preferably as an upsert stream (no -U), as Flink's blackhole."""
         return frozenset(ChangelogMode)
 
     def write(self, batch: pa.RecordBatch) -> None:

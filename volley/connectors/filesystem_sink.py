@@ -32,6 +32,7 @@ parquet file cannot be appended to after its footer).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
@@ -106,6 +107,7 @@ class FileSystemSink(TableSink):
         self.subtask_index = 0
         self.parallelism = 1
         self._uuid = str(uuid.uuid4())
+        self._owner_tag: str | None = None  # set by open(owner=...)
         self._counter = 0
         self._target = spec.schema.to_arrow_schema()
         self._current: _OpenFile | None = None
@@ -121,8 +123,15 @@ class FileSystemSink(TableSink):
             return os.path.dirname(os.path.abspath(self.path))
         return self.path
 
-    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:
+    def open(self, subtask_index: int = 0, parallelism: int = 1,
+             owner: str | None = None) -> None:
         self.subtask_index, self.parallelism = subtask_index, parallelism
+        if owner is not None:
+            # the uuid's first group names the sink, so that abort() leaves alone what another
+            # sink writing into the same directory has pending
+            tag = hashlib.sha1(owner.encode()).hexdigest()[:8]
+            self._uuid = tag + self._uuid[8:]
+        self._owner_tag = None if owner is None else self._uuid[:8]
         self._opened = True
         if self.single_file:
             if os.path.isdir(self.path):
@@ -233,7 +242,9 @@ class FileSystemSink(TableSink):
             )
             return [n for n in names if pattern.fullmatch(n)]
         own = str(self.subtask_index)
-        return [n for n in names if (m := HIDDEN_PART.fullmatch(n)) and m.group(1) == own]
+        tag = self._owner_tag
+        return [n for n in names if (m := HIDDEN_PART.fullmatch(n)) and m.group(1) == own
+                and (tag is None or n.startswith(f".part-{tag}"))]
 
     # -- the legacy single file ------------------------------------------------------------------
     def _prepare_single_file(self) -> list[dict]:

@@ -82,7 +82,8 @@ class PrintSink(TableSink):
 
     @property
     def accepted_changelog_modes(self) -> frozenset[ChangelogMode]:
-        return frozenset(ChangelogMode)
+        """Any changelog, updates as -U/+U pairs (Flink's print sink asks for every kind)."""
+        return frozenset({ChangelogMode.INSERT_ONLY, ChangelogMode.RETRACT})
 
     def _prefix(self) -> str:
         if self.parallelism > 1:
@@ -103,7 +104,8 @@ class PrintSink(TableSink):
         stream = sys.stderr if self.standard_error else sys.stdout
         stream.write(text + "\n")
 
-    def open(self, subtask_index: int = 0, parallelism: int = 1) -> None:
+    def open(self, subtask_index: int = 0, parallelism: int = 1,
+             owner: str | None = None) -> None:
         self.subtask_index, self.parallelism = subtask_index, parallelism
 
     def end_input(self) -> None:

@@ -9,19 +9,23 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from volley.optimizer.aggregate_before_join import aggregate_before_join
+from volley.optimizer.drop_unused_rank_number import drop_unused_rank_number
 from volley.optimizer.prune_join_output import prune_join_output
 from volley.optimizer.push_filter_into_join import push_filter_into_join
+from volley.optimizer.rank_to_top_n import rank_to_top_n
 from volley.plan import nodes as n
 
 RULES = (push_filter_into_join, prune_join_output)
 #: rules that hold for bounded input only: a streaming aggregate below a join would turn the
 #: join's input into an updating stream
 BATCH_RULES = RULES + (aggregate_before_join,)
+#: rules for unbounded input: a stream is ranked by a Top-N that updates its result
+STREAMING_RULES = RULES + (rank_to_top_n, drop_unused_rank_number)
 
 
 def optimize(node: n.Node, batch: bool = False) -> n.Node:
     """Apply every rule bottom-up, once; shared sub-plans stay shared."""
-    return _rewrite(node, {}, BATCH_RULES if batch else RULES)
+    return _rewrite(node, {}, BATCH_RULES if batch else STREAMING_RULES)
 
 
 def _rewrite(node: n.Node, memo: dict[int, n.Node], rules: tuple) -> n.Node:
@@ -42,4 +46,4 @@ def _rewrite(node: n.Node, memo: dict[int, n.Node], rules: tuple) -> n.Node:
     return result
 
 
-__all__ = ["optimize", "RULES", "BATCH_RULES"]
+__all__ = ["optimize", "RULES", "BATCH_RULES", "STREAMING_RULES"]

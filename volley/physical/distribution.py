@@ -13,6 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from volley.common.changelog import ROW_KIND_COLUMN
+from volley.physical import windows
 from volley.physical.job_graph import Forward, Hash, Partitioning, Rebalance, Single
 from volley.physical.plan_op import PlanOp
 from volley.plan.calls import key_types
@@ -33,14 +34,19 @@ def _requirements(op: PlanOp) -> list[Partitioning]:
             types = tuple(key_types(left, right, list(p["left_keys"]), list(p["right_keys"])))
             return [Hash(tuple(p["left_keys"]), types), Hash(tuple(p["right_keys"]), types)]
         return [Single(), Single()]
-    if kind == "set_op":
-        width = len(spec.output_schema)
-        return [Hash(tuple(range(width)))] * arity
-    if kind in ("rank", "over_aggregate"):
+    if kind in ("set_op", "stream_set_op"):
+        # whole rows are the key; both inputs hash them as the output's column types
+        out = _values(spec.output_schema)
+        return [Hash(tuple(range(len(out))), tuple(out.types))] * arity
+    if kind in ("rank", "over_aggregate", "stream_over_aggregate", "sorted_over_aggregate",
+                "top_n", "deduplicate"):
         keys = tuple(p["partition_keys"])
         return [Hash(keys) if keys else Single()]
-    if kind in ("sort", "limit"):
+    if kind in ("sort", "limit", "temporal_sort"):
         return [Single()]
+    windowed = windows.requirements(spec)
+    if windowed is not None:
+        return windowed
     return [Forward()] * arity
 
 

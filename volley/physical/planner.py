@@ -18,16 +18,22 @@ import pyarrow as pa
 from volley.common.changelog import ROW_KIND_COLUMN
 from volley.connectors.base import TableSpec
 from volley.errors import UnsupportedFeatureError
+from volley.physical import windows
 from volley.physical.chaining import chain
 from volley.physical.distribution import distribute
 from volley.physical.job_graph import DEFAULT_MAX_PARALLELISM, JobGraph, OperatorSpec, SourceSpec
 from volley.physical.plan_op import PlanOp
+from volley.physical.window_functions import plan_window_function
 from volley.plan import nodes as n
 from volley.plan.calls import ALL_COLUMNS, OutputColumns, can_accumulate
+from volley.plan.changelog import BEFORE_AND_AFTER, ChangelogInference, UpdateKind
 from volley.plan.expressions import InputRef
-from volley.plan.join_keys import split_equi_condition
+from volley.plan.join_keys import null_aware_anti, split_equi_condition
+from volley.plan.ranking import Deduplicate, TopN
 
 TableSpecOf = Callable[[n.Scan], TableSpec]
+#: the regular joins the streaming join runs
+STREAM_JOIN_KINDS = ("inner", "left", "right", "full", "semi", "anti", "null_aware_anti")
 
 
 class PhysicalPlanner:
@@ -44,18 +50,26 @@ class PhysicalPlanner:
         # In-memory tables (VALUES, from_pandas, from_arrow) are already in memory, so they are
         # handed out in large slices: fewer, bigger batches cost less per row downstream.
         self.batch_rows = batch_rows
-        self._memo: dict[int, PlanOp] = {}
+        self._memo: dict[tuple[int, UpdateKind], PlanOp] = {}
+        #: ``WHERE rn <= N`` found above a window ranking: its N, by the ranking's node
+        self.window_rank_limits: dict[int, int] = {}
         self._ops: list[PlanOp] = []
         self.outputs: list[PlanOp] = []
+        #: which row kinds each node emits (streaming mode); see ``plan.changelog``
+        self.changelogs = ChangelogInference()
+        self._updates: list[UpdateKind] = []  # how the node being translated carries updates
 
     # -- entry points -----------------------------------------------------------------------------
     def add_collect(self, plan: n.Node) -> PlanOp:
+        """``collect()``, like Flink's collect sink, takes updates as -U/+U pairs."""
         upstream = self.plan(plan)
         schema = upstream.spec.output_schema if upstream.spec else upstream.source.output_schema  # type: ignore[union-attr]
         return self._output("collect", "Collect", {}, upstream, schema)
 
-    def add_sink(self, plan: n.Node, table: TableSpec, overwrite: bool) -> PlanOp:
-        upstream = self.plan(plan)
+    def add_sink(self, plan: n.Node, table: TableSpec, overwrite: bool,
+                 update: UpdateKind = BEFORE_AND_AFTER) -> PlanOp:
+        """``update``: how the sink takes updates (``ChangelogInference.sink_update_kind``)."""
+        upstream = self.plan(plan, update)
         schema = self.schema_of(plan)
         return self._output("sink", f"Sink: {table.name}",
                             {"table": table, "overwrite": overwrite}, upstream, schema)
@@ -65,16 +79,31 @@ class PhysicalPlanner:
         return chain(self._ops, self.outputs, name, self.max_parallelism)
 
     # -- translation ------------------------------------------------------------------------------
-    def plan(self, node: n.Node) -> PlanOp:
-        key = id(node)
+    def plan(self, node: n.Node, update: UpdateKind = BEFORE_AND_AFTER) -> PlanOp:
+        """The op computing ``node``, its updates carried as ``update`` asks (a node needed
+        both ways, as in a statement set, is computed twice)."""
+        update = self.changelogs.required(node, update) if self.streaming else UpdateKind.NONE
+        key = (id(node), update)
         if key not in self._memo:
-            self._memo[key] = self._translate(node)
+            self._updates.append(update)
+            try:
+                self._memo[key] = self._translate(node)
+            finally:
+                self._updates.pop()
         return self._memo[key]
+
+    def _child(self, node: n.Node, child: n.Node) -> PlanOp:
+        """The op of input ``child`` of ``node``, as ``node`` (being translated) needs it."""
+        update = self._updates[-1] if self._updates else BEFORE_AND_AFTER
+        for index, candidate in enumerate(node.inputs):
+            if candidate is child:
+                return self.plan(child, self.changelogs.child_requirement(node, update, index))
+        return self.plan(child)
 
     def schema_of(self, node: n.Node) -> pa.Schema:
         """The arrow schema of a node's output, with the row kind field when it is updating."""
         schema = node.schema.to_arrow_schema()
-        if self.streaming and node.changelog_mode() is not n.INSERT_ONLY:
+        if self.streaming and self.changelogs.updating(node):
             schema = schema.append(pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False))
         return schema
 
@@ -95,13 +124,16 @@ class PhysicalPlanner:
 
     def _op(self, kind: str, node: n.Node, params: dict, inputs: list[n.Node],
             name: str | None = None, input_ops: list[PlanOp] | None = None) -> PlanOp:
-        ups = input_ops if input_ops is not None else [self.plan(i) for i in inputs]
+        ups = input_ops if input_ops is not None else [self._child(node, i) for i in inputs]
         in_schemas = tuple(self.schema_of(i) for i in inputs)
         spec = OperatorSpec(kind, self._uid(kind), name or node.describe(), params, in_schemas,
                             self.schema_of(node))
         return self._add(PlanOp(spec=spec, inputs=ups))
 
     def _translate(self, node: n.Node) -> PlanOp:
+        windowed = windows.translate(self, node)
+        if windowed is not None:
+            return windowed
         if isinstance(node, n.Values):
             return self._add(PlanOp(source=SourceSpec(
                 self._uid("values"), "Values", node.schema.to_arrow_schema(), True,
@@ -136,42 +168,14 @@ class PhysicalPlanner:
         if isinstance(node, n.SetOp):
             if node.kind == "union" and node.all:
                 return self._op("union", node, {}, [node.left, node.right])
-            if self.streaming:
-                raise UnsupportedFeatureError(
-                    f"{node.kind.upper()}{' ALL' if node.all else ''} in streaming mode is not "
-                    "supported by Volley yet; use UNION ALL, or run the query in batch mode"
-                )
-            return self._op("set_op", node, {"kind": node.kind, "all": node.all},
+            params = {"kind": node.kind, "all": node.all}
+            if self.streaming and node.kind != "union" and not node.all:
+                # as Flink, which drops the distinct aggregation over a unique semi/anti join
+                params["left_unique"] = self.changelogs.upsert_keys(node.left) is not None
+            return self._op("stream_set_op" if self.streaming else "set_op", node, params,
                             [node.left, node.right])
-        if isinstance(node, n.Sort):
-            if self.streaming:
-                if node.keys:
-                    raise UnsupportedFeatureError(
-                        "ORDER BY on a stream is not supported (as in Flink, sorting needs a "
-                        "time attribute); run the query in batch mode, or drop the ORDER BY"
-                    )
-                return self._op("limit", node, {"offset": node.offset, "fetch": node.fetch},
-                                [node.input])
-            return self._op("sort", node, {"keys": node.keys, "offset": node.offset,
-                                           "fetch": node.fetch}, [node.input])
-        if isinstance(node, n.Rank):
-            if self.streaming:
-                raise UnsupportedFeatureError(
-                    f"{node.function.upper()}() OVER (...) in streaming mode is not supported by "
-                    "Volley yet; run the query in batch mode"
-                )
-            return self._op("rank", node, {"partition_keys": node.partition_keys,
-                                           "order_keys": node.order_keys,
-                                           "function": node.function}, [node.input])
-        if isinstance(node, n.OverAggregate):
-            if self.streaming:
-                raise UnsupportedFeatureError(
-                    "OVER aggregates in streaming mode are not supported by Volley yet; run the "
-                    "query in batch mode"
-                )
-            return self._op("over_aggregate", node, {
-                "partition_keys": node.partition_keys, "order_keys": node.order_keys,
-                "aggs": node.aggs, "frame": node.frame}, [node.input])
+        if isinstance(node, (n.Sort, n.Rank, n.OverAggregate, TopN, Deduplicate)):
+            return plan_window_function(self, node)
         from volley.physical.time_joins import TIME_JOINS, plan_time_join
 
         if isinstance(node, TIME_JOINS):
@@ -188,6 +192,9 @@ class PhysicalPlanner:
     def _aggregate(self, node: n.Aggregate) -> PlanOp:
         params = {"group_keys": node.group_keys, "aggs": node.aggs}
         if self.streaming:
+            # an upsert consumer (ONLY_UPDATE_AFTER) needs no -U rows: Flink's
+            # generateUpdateBefore = false
+            params["update_before"] = self._updates[-1] is not UpdateKind.ONLY_UPDATE_AFTER
             return self._op("group_aggregate", node, params, [node.input])
         encoded = self._encodable_group_keys(node)
         if encoded:  # a join of its own: its output suits only this consumer
@@ -241,11 +248,14 @@ class PhysicalPlanner:
         params = {"left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
                   "residual": residual}
         if self.streaming:
-            if node.kind != "inner":
+            if node.kind not in STREAM_JOIN_KINDS:
                 raise UnsupportedFeatureError(
                     f"a {node.kind.upper()} join in streaming mode is not supported by Volley "
-                    "yet; use an inner join, or run the query in batch mode"
+                    "yet; use an inner or outer join, or run the query in batch mode"
                 )
+            params["kind"] = node.kind
+            if node.kind == "null_aware_anti":  # NOT IN, as Flink runs it
+                params.update(null_aware_anti(node, left_keys, right_keys, residual))
             return self._op("stream_join", node, params, [node.left, node.right], name)
         params.update(kind=node.kind, columns=columns)
         return self._op("hash_join", output or node, params, [node.left, node.right], name)

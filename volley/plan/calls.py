@@ -47,6 +47,34 @@ class SortKey:
 
 
 @dataclass(frozen=True)
+class OverFrame:
+    """The rows of its partition an OVER aggregate covers for each row (its frame).
+
+    ``mode`` is ``rows`` (offsets count rows) or ``range`` (offsets are distances in the ORDER BY
+    key's value — milliseconds for a timestamp — and rows with an equal key, peers, share one
+    frame). ``start`` and ``end`` are offsets from the current row: negative precede it, 0 is the
+    current row (with its peers under ``range``), positive follow it; None is UNBOUNDED (PRECEDING
+    for ``start``, FOLLOWING for ``end``). The default is the running frame, UNBOUNDED PRECEDING
+    to CURRENT ROW.
+    """
+
+    mode: str = "range"
+    start: int | float | None = None
+    end: int | float | None = 0
+
+    def __str__(self) -> str:
+        def bound(offset: int | float | None, unbounded: str) -> str:
+            if offset is None:
+                return f"UNBOUNDED {unbounded}"
+            if offset == 0:
+                return "CURRENT ROW"
+            return f"{abs(offset)} {'PRECEDING' if offset < 0 else 'FOLLOWING'}"
+
+        return (f"{self.mode.upper()} BETWEEN {bound(self.start, 'PRECEDING')} AND "
+                f"{bound(self.end, 'FOLLOWING')}")
+
+
+@dataclass(frozen=True)
 class OutputColumns:
     """The columns a join emits: positions in left + right (``select``; None: all of them), and
     which of those (indices into ``select``) may stay dictionary-encoded over the build side's
@@ -99,3 +127,56 @@ def _common_arrow(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     ):
         return pa.float64()
     return a
+
+
+#: the window kinds of the window table functions (and of the group windows built on them)
+WINDOW_KINDS = ("tumble", "hop", "cumulate", "session")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How rows are assigned to windows: ``kind`` (one of ``WINDOW_KINDS``), the time attribute
+    ``time_col`` (an input column index), whether it is processing time (``proctime``: windows
+    follow the clock of the operator that assigns them, the column is not read), and the sizes
+    in milliseconds: ``size`` (TUMBLE and HOP size, CUMULATE max size), ``slide`` (HOP slide,
+    CUMULATE step), ``offset`` (TUMBLE/HOP/CUMULATE) and ``gap`` (SESSION).
+    ``partition_keys``: the input columns a SESSION window is kept apart by."""
+
+    kind: str
+    time_col: int
+    proctime: bool = False
+    size: int = 0
+    slide: int = 0
+    offset: int = 0
+    gap: int = 0
+    partition_keys: tuple[int, ...] = ()
+
+    def describe(self, names: list[str]) -> str:
+        time = names[self.time_col]
+        if self.kind == "tumble":
+            args = f"size=[{_interval(self.size)}]"
+        elif self.kind == "hop":
+            args = f"slide=[{_interval(self.slide)}], size=[{_interval(self.size)}]"
+        elif self.kind == "cumulate":
+            args = f"step=[{_interval(self.slide)}], max_size=[{_interval(self.size)}]"
+        else:
+            args = f"gap=[{_interval(self.gap)}]"
+            if self.partition_keys:
+                args += f", partitionBy=[{', '.join(names[k] for k in self.partition_keys)}]"
+        if self.offset:
+            args += f", offset=[{_interval(self.offset)}]"
+        return f"{self.kind.upper()}(time_col=[{time}], {args})"
+
+    def remap(self, mapping: dict[int, int]) -> WindowSpec:
+        """The same window over an input whose columns moved (old index -> new index)."""
+        from dataclasses import replace
+
+        return replace(self, time_col=mapping[self.time_col],
+                       partition_keys=tuple(mapping[k] for k in self.partition_keys))
+
+
+def _interval(ms: int) -> str:
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size} {unit}"
+    return f"{ms} ms"

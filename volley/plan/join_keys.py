@@ -43,3 +43,24 @@ def _conjuncts(e: Expr) -> list[Expr]:
             out.extend(_conjuncts(a))
         return out
     return [e]
+
+
+def null_aware_anti(join: object, left_keys: list[int], right_keys: list[int],
+                    residual: Expr | None) -> dict:
+    """``x NOT IN (subquery)`` as an anti join on a condition with no equal keys, as Flink runs
+    it on streams: a left row has a match where the comparison is not FALSE (equal, or NULL on
+    either side), so a NULL on either side rules a row out. Join params: ``kind``, ``left_keys``,
+    ``right_keys``, ``residual``."""
+    from volley.plan.types import BooleanType
+
+    width = len(join.left.schema.fields)  # type: ignore[attr-defined]
+    left_types = join.left.schema.types  # type: ignore[attr-defined]
+    right_types = join.right.schema.types  # type: ignore[attr-defined]
+    condition = residual
+    for lk, rk in zip(left_keys, right_keys, strict=True):
+        eq = Call("eq", (InputRef(lk, f"${lk}", left_types[lk]),
+                         InputRef(width + rk, f"${width + rk}", right_types[rk])), BooleanType())
+        not_false = Call("is_not_false", (eq,), BooleanType(nullable=False))
+        condition = not_false if condition is None else \
+            Call("and", (condition, not_false), BooleanType())
+    return {"kind": "anti", "left_keys": (), "right_keys": (), "residual": condition}

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from volley.common.changelog import ChangelogMode
 from volley.errors import PlanError
-from volley.plan.calls import AggCall, SortKey
+from volley.plan.calls import AggCall, OverFrame, SortKey
 from volley.plan.expressions import Expr, input_refs
 from volley.plan.types import (
     BigIntType,
@@ -338,7 +338,9 @@ RANK_FUNCTIONS = ("row_number", "rank", "dense_rank")
 
 @dataclass(frozen=True, eq=False)
 class Rank(Node):
-    """A ranking window function over partitions, appended as the last column (Top-N input)."""
+    """A ranking window function over partitions, appended as the last column. On a stream,
+    filtered on its rank it becomes a ``ranking.TopN``; left alone it is the running count of
+    an OVER window (insert-only)."""
 
     input: Node
     partition_keys: tuple[int, ...]
@@ -355,7 +357,11 @@ class Rank(Node):
         return RowType(self.input.schema.fields + (RowField(self.name, BigIntType(nullable=False)),))
 
     def changelog_mode(self) -> ChangelogMode:
-        return RETRACT
+        # on a stream, numbering by a non-time column renumbers the rows it emitted
+        if self.order_keys and getattr(self.input.schema.fields[self.order_keys[0].index]
+                                       .data_type, "time_attribute", None) is None:
+            return RETRACT
+        return super().changelog_mode()
 
     def describe(self) -> str:
         names = self.input.schema.names
@@ -368,17 +374,19 @@ class Rank(Node):
 
 @dataclass(frozen=True, eq=False)
 class OverAggregate(Node):
-    """Aggregates over windows of rows (``SUM(x) OVER (...)``), appended as the last columns.
+    """Aggregates over windows of rows (``SUM(x) OVER (...)``), appended as the last columns;
+    every aggregate of one node shares its window (partition, order and ``frame``).
 
-    ``frame`` is ``partition`` (no ORDER BY: the whole partition), ``range`` (the default with
-    ORDER BY: up to the current row and its peers) or ``rows`` (up to the current row).
+    ``select_windows`` is how many distinct windows the SELECT this node came from uses: a
+    streaming job computes one window per SELECT, as Flink does.
     """
 
     input: Node
     partition_keys: tuple[int, ...]
     order_keys: tuple[SortKey, ...]
     aggs: tuple[AggCall, ...]
-    frame: str
+    frame: OverFrame = OverFrame()
+    select_windows: int = 1
 
     @property
     def inputs(self) -> tuple[Node, ...]:
@@ -389,7 +397,12 @@ class OverAggregate(Node):
         return RowType(self.input.schema.fields + tuple(RowField(a.name, a.type) for a in self.aggs))
 
     def changelog_mode(self) -> ChangelogMode:
-        return RETRACT if self.frame == "partition" else super().changelog_mode()
+        # on a stream, a window ordered by a non-time column updates the rows it emitted
+        if self.frame.end is None or self.order_keys and getattr(
+                self.input.schema.fields[self.order_keys[0].index].data_type,
+                "time_attribute", None) is None:
+            return RETRACT
+        return super().changelog_mode()
 
     def describe(self) -> str:
         names = self.input.schema.names

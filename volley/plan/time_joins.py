@@ -363,6 +363,10 @@ def unique_key(node: n.Node) -> tuple[int, ...] | None:
         return dedup if dedup is not None else unique_key(node.input)
     if isinstance(node, n.Aggregate):
         return tuple(range(len(node.group_keys))) if node.group_keys else None
+    from volley.plan.ranking import Deduplicate
+
+    if isinstance(node, Deduplicate):
+        return tuple(node.partition_keys)
     return None
 
 

@@ -486,7 +486,9 @@ class ProcessAttempt:
         for plan in plans:
             own = set(map(id, plan.inputs)) | {id(plan.control)} | {
                 id(c) for _, conns in plan.outputs for c in conns}
-            plan.others = [c for c in every_end if id(c) not in own]
+            # the coordinator's control ends too: a worker holding one would keep its own
+            # control pipe open, and so miss the coordinator's death
+            plan.others = [c for c in every_end if id(c) not in own] + list(self.controls.values())
         self._every_end = every_end
         return plans
 

@@ -137,8 +137,8 @@ RUN_MIN_SLOTS = 1 << 12
 
 
 class GrowingBuildSide:
-    """One input of a streaming inner join, hashed as it grows, for the other input's batches
-    to probe.
+    """One input of a streaming join, hashed as it grows, for the other input's batches to
+    probe.
 
     Rebuilding one ``BuildSide`` of everything seen at each batch made a stream join quadratic.
     Instead the rows sit in runs, each a ``BuildSide``, the newest the smallest: a new batch is
@@ -148,11 +148,14 @@ class GrowingBuildSide:
 
     A retraction (``remove``) marks one equal live row dead per retracted row; dead rows are
     skipped by probes and dropped when their run is next merged. Rows with a NULL key are not
-    kept: they can never match.
+    kept: they can never match. With ``counted`` (the outer side of an outer join) every row
+    also keeps how many rows of the other input it currently matches (``run.matches``).
     """
 
-    def __init__(self, schema: pa.Schema, keys: list[int], types: list[pa.DataType]) -> None:
+    def __init__(self, schema: pa.Schema, keys: list[int], types: list[pa.DataType],
+                 counted: bool = False) -> None:
         self._schema, self._keys, self._types = schema, keys, types
+        self.counted = counted
         self.runs: list[BuildSide] = []
 
     @property
@@ -163,26 +166,37 @@ class GrowingBuildSide:
     def keys(self) -> list[int]:
         return self._keys
 
-    def add(self, batch: pa.RecordBatch | pa.Table) -> None:
+    def add(self, batch: pa.RecordBatch | pa.Table, matches: np.ndarray | None = None) -> None:
+        """Keep the rows of ``batch``; ``matches``: how many rows of the other input each one
+        matches (a counted side; none: zero)."""
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch],
                                                                                schema=self._schema)
-        table = _without_null_keys(table, self._keys)
+        keep = _valid_keys(table, self._keys)
+        if keep is not None:
+            table = table.filter(pa.array(keep))
+            matches = None if matches is None else matches[keep]
         if table.num_rows == 0:
             return
-        self.runs.append(self._run(table))
+        self.runs.append(self._run(table, matches))
         while len(self.runs) > 1 and (
             self.runs[-2].table.num_rows <= 2 * self.runs[-1].table.num_rows
         ):
             newer, older = self.runs.pop(), self.runs.pop()
-            self.runs.append(self._run(pa.concat_tables([_live(older), _live(newer)])))
+            merged = pa.concat_tables([_live(older), _live(newer)])
+            counts = np.concatenate([_live_matches(older), _live_matches(newer)]) \
+                if self.counted else None
+            self.runs.append(self._run(merged, counts))
 
-    def _run(self, table: pa.Table) -> BuildSide:
+    def _run(self, table: pa.Table, matches: np.ndarray | None = None) -> BuildSide:
         """A run is hashed once and probed by a few batches before it is merged, so its keys
         get a slot array (``KeyDictionary``) only as wide as a few slots per row: a run of
         1,000 rows keyed over a million values would otherwise fill 8 MB of slots."""
         limit = min(key_dictionary.DIRECT_RANGE_LIMIT, max(RUN_MIN_SLOTS, 8 * table.num_rows))
         run = BuildSide(table, self._keys, self._types, limit)
         run.alive = np.ones(table.num_rows, dtype=bool)
+        if self.counted:
+            run.matches = np.zeros(table.num_rows, dtype=np.int64) if matches is None \
+                else np.asarray(matches, dtype=np.int64).copy()
         return run
 
     def remove(self, rows: pa.Table) -> int:
@@ -212,7 +226,7 @@ class GrowingBuildSide:
         if not len(p):
             return 0
         # a global candidate number, ordered by run then row
-        offsets = np.cumsum([0] + [r.table.num_rows for r in self.runs])
+        offsets = self.offsets()
         cand = offsets[run_of] + row
         order = np.lexsort((cand, p))
         p, cand = p[order], cand[order]
@@ -237,6 +251,33 @@ class GrowingBuildSide:
             self.runs[index].alive[chosen[run_index == index] - offsets[index]] = False
         return len(chosen)
 
+    def offsets(self) -> np.ndarray:
+        """Where each run's rows start in a numbering of every stored row, run after run."""
+        return np.cumsum([0] + [r.table.num_rows for r in self.runs])
+
+    def matching(self, probe: pa.Table, probe_keys: list[int], probe_is_left: bool,
+                 residual: Expr | None, ctx: EvalContext
+                 ) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """The live rows each row of ``probe`` joins with (equal keys, and the ``residual``
+        condition over the left input's columns followed by the right's): per run, its index,
+        the probe rows and the run's rows of the pairs."""
+        found = []
+        for index, run in enumerate(self.runs):
+            probe_rows, run_rows = run.pairs(probe, probe_keys)
+            live = run.alive[run_rows]
+            if not live.all():
+                probe_rows, run_rows = probe_rows[live], run_rows[live]
+            if residual is not None and len(probe_rows):
+                if probe_is_left:
+                    probe_rows, run_rows = _where_residual_holds(
+                        probe, run.table, probe_rows, run_rows, residual, ctx)
+                else:
+                    run_rows, probe_rows = _where_residual_holds(
+                        run.table, probe, run_rows, probe_rows, residual, ctx)
+            if len(probe_rows):
+                found.append((index, probe_rows, run_rows))
+        return found
+
     def join(self, probe: pa.Table, probe_keys: list[int], probe_is_left: bool,
              residual: Expr | None, out: pa.Schema, ctx: EvalContext) -> tuple[list[pa.Table],
                                                                                 list[np.ndarray]]:
@@ -244,19 +285,14 @@ class GrowingBuildSide:
         columns first, whichever side ``probe`` comes from), and for each table the probe row
         of each of its rows."""
         results, probe_rows_of = [], []
-        for run in self.runs:
-            probe_rows, run_rows = run.pairs(probe, probe_keys)
-            live = run.alive[run_rows]
-            if not live.all():
-                probe_rows, run_rows = probe_rows[live], run_rows[live]
-            left, right, li, ri = (
-                (probe, run.table, probe_rows, run_rows) if probe_is_left
-                else (run.table, probe, run_rows, probe_rows)
-            )
-            li, ri = _where_residual_holds(left, right, li, ri, residual, ctx)
-            if len(li):
-                results.append(_gather(left, right, li, ri, out))
-                probe_rows_of.append(li if probe_is_left else ri)
+        for index, probe_rows, run_rows in self.matching(probe, probe_keys, probe_is_left,
+                                                         residual, ctx):
+            table = self.runs[index].table
+            if probe_is_left:
+                results.append(_gather(probe, table, probe_rows, run_rows, out))
+            else:
+                results.append(_gather(table, probe, run_rows, probe_rows, out))
+            probe_rows_of.append(probe_rows)
         return results, probe_rows_of
 
     def live_rows(self) -> pa.Table:
@@ -265,20 +301,37 @@ class GrowingBuildSide:
             return self._schema.empty_table()
         return pa.concat_tables([_live(run) for run in self.runs])
 
+    def live_matches(self) -> np.ndarray:
+        """The match count of every live row (a counted side), in ``live_rows`` order."""
+        if not self.runs:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([_live_matches(run) for run in self.runs])
+
 
 def _live(run: BuildSide) -> pa.Table:
     alive = run.alive  # type: ignore[attr-defined]
     return run.table if alive.all() else run.table.filter(pa.array(alive))
 
 
-def _without_null_keys(table: pa.Table, keys: list[int]) -> pa.Table:
+def _live_matches(run: BuildSide) -> np.ndarray:
+    matches = run.matches  # type: ignore[attr-defined]
+    alive = run.alive  # type: ignore[attr-defined]
+    return matches if alive.all() else matches[alive]
+
+
+def _valid_keys(table: pa.Table, keys: list[int]) -> np.ndarray | None:
+    """Which rows have no NULL key column (None: every row)."""
     if not any(table.column(k).null_count for k in keys):
-        return table
-    mask = None
+        return None
+    mask = np.ones(table.num_rows, dtype=bool)
     for k in keys:
-        valid = pc.is_valid(table.column(k))
-        mask = valid if mask is None else pc.and_(mask, valid)
-    return table.filter(mask)
+        mask &= pc.is_valid(table.column(k)).to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _without_null_keys(table: pa.Table, keys: list[int]) -> pa.Table:
+    keep = _valid_keys(table, keys)
+    return table if keep is None else table.filter(pa.array(keep))
 
 
 def _rows_equal(a: pa.Table, b: pa.Table, ai: np.ndarray, bi: np.ndarray) -> np.ndarray:

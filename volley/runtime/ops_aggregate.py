@@ -69,7 +69,8 @@ class AggregateOp(BufferingOperator):
 class GroupAggregateOp(Operator):
     """Streaming group aggregation: for every group a batch touched, ``+I`` (new group),
     ``-U``/``+U`` (old and new result) or ``-D`` (its last row was retracted). Its
-    accumulators are declared keyed state. ``params``: ``group_keys``, ``aggs``."""
+    accumulators are declared keyed state. ``params``: ``group_keys``, ``aggs``,
+    ``update_before`` (False for an upsert consumer: a changed result is a lone ``+U``)."""
 
     name = "GroupAggregate"
 
@@ -86,7 +87,8 @@ class GroupAggregateOp(Operator):
         self._aggregation = GroupAggregation(in_schema, self.params["group_keys"],
                                              self.params["aggs"], out_values,
                                              retracting=self._kinds is not None,
-                                             max_parallelism=ctx.max_parallelism)
+                                             max_parallelism=ctx.max_parallelism,
+                                             update_before=self.params.get("update_before", True))
         for name, state in self._aggregation.states().items():
             ctx.register_state(name, state)
         self._aggregation.restored()

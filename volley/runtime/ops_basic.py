@@ -102,7 +102,8 @@ class FilterOp(Operator):
 
 @operator_kind("union")
 class UnionAllOp(Operator):
-    """UNION ALL: both inputs' batches, cast to the output's column types."""
+    """UNION ALL: both inputs' batches, cast to the output's column types; an updating input's
+    rows keep their kinds, and an insert-only input's become ``+I`` when the other updates."""
 
     name = "Union"
 
@@ -111,6 +112,8 @@ class UnionAllOp(Operator):
         if batch.schema.equals(schema):
             self.out.emit(batch)
             return
+        if len(batch.schema) < len(schema):  # an insert-only input beside an updating one
+            batch = with_row_kinds(batch, pa.array(np.zeros(batch.num_rows, dtype=np.int8)))
         columns = [c.cast(f.type) if c.type != f.type else c
                    for c, f in zip(batch.columns, schema, strict=True)]
         self.out.emit(pa.RecordBatch.from_arrays(columns, schema=schema))

@@ -1,4 +1,4 @@
-"""Joins: the batch hash join and the streaming (regular) inner join.
+"""Joins: the batch hash join and the streaming (regular) join, inner or outer.
 
 The streaming join keeps every row of both inputs as declared keyed state (``JoinSideState``,
 snapshotted with each row's key group, so it can be restored at another parallelism) and the
@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from volley.common.changelog import DELETE, UPDATE_BEFORE
+from volley.common.changelog import DELETE, ROW_KIND_COLUMN, UPDATE_BEFORE
 from volley.plan.calls import ALL_COLUMNS, key_types
 from volley.runtime.join import BuildSide, GrowingBuildSide, probe_join, unmatched_build_rows
 from volley.runtime.operator import Operator, OperatorContext, Output, buffered_table, emit_table
@@ -20,6 +20,7 @@ from volley.runtime.registry import operator_kind
 from volley.state import OperatorState
 
 KEY_GROUP_COLUMN = "__key_group"
+MATCHES_COLUMN = "__matches"
 
 
 def _join_params(op: Operator) -> tuple[list[int], list[int], list[pa.DataType]]:
@@ -129,18 +130,27 @@ class HashJoinOp(Operator):
 
 class JoinSideState:
     """One input's rows of a streaming join as declared keyed state: a snapshot is the live
-    rows with their key group; a restore keeps the rows of this subtask's key groups and
-    rebuilds the runs that index them."""
+    rows with their key group (and, on an outer side, how many rows each matches); a restore
+    keeps the rows of this subtask's key groups and rebuilds the runs that index them."""
 
-    def __init__(self, side: GrowingBuildSide, max_parallelism: int) -> None:
+    def __init__(self, side: GrowingBuildSide, max_parallelism: int,
+                 key_types: list[pa.DataType]) -> None:
         self.side = side
         self._max_parallelism = max_parallelism
+        self._key_types = key_types
 
     def snapshot(self) -> pa.Table:
         from volley.state import key_groups
 
         rows = self.side.live_rows()
-        groups = key_groups([rows.column(k) for k in self.side.keys], self._max_parallelism)
+        if self.side.keys:  # hashed as the exchange hashes them: cast to the join key types
+            keys = [rows.column(k).cast(t) for k, t in zip(self.side.keys, self._key_types,
+                                                             strict=True)]
+            groups = key_groups(keys, self._max_parallelism)
+        else:  # no equi-keys: one subtask holds everything, in key group 0
+            groups = np.zeros(rows.num_rows, dtype=np.int32)
+        if self.side.counted:
+            rows = rows.append_column(MATCHES_COLUMN, pa.array(self.side.live_matches()))
         return rows.append_column(KEY_GROUP_COLUMN, pa.array(groups, pa.int32()))
 
     def restore(self, tables: list[pa.Table], key_group_range=None) -> None:
@@ -149,17 +159,27 @@ class JoinSideState:
                 mask = key_group_range.contains(table.column(KEY_GROUP_COLUMN).to_numpy())
                 table = table.filter(pa.array(mask))
             rows = table.drop_columns([KEY_GROUP_COLUMN])
+            matches = None
+            if MATCHES_COLUMN in rows.column_names:
+                matches = rows.column(MATCHES_COLUMN).to_numpy()
+                rows = rows.drop_columns([MATCHES_COLUMN])
             if rows.num_rows:
-                self.side.add(rows.cast(self.side.schema))
+                self.side.add(rows.cast(self.side.schema), matches)
 
 
 @operator_kind("stream_join")
 class StreamJoinOp(Operator):
-    """Streaming inner join (Flink's regular join): each batch is joined with every live row
-    the other input has sent, then remembered. An input may be updating: its ``-U``/``-D``
-    rows are joined like the others (the results carry their kind) and then remove one equal
-    stored row each. Output rows carry their input row's kind when an input is updating.
-    ``params``: ``left_keys``, ``right_keys``, ``residual``."""
+    """Streaming regular join (Flink's ``StreamingJoinOperator``): each batch is joined with
+    every live row the other input has sent, then remembered. An input may be updating: its
+    ``-U``/``-D`` rows are joined like the others and then remove one equal stored row each.
+
+    An inner join's rows carry their input row's kind. A LEFT, RIGHT or FULL join also emits
+    the rows of its outer side(s) that match nothing, padded with NULLs, and keeps per stored
+    row of an outer side how many rows it matches: a padded row is retracted (``-D``) when its
+    first match arrives and emitted again (``+I``) when its last match goes (see
+    ``outer_join``). A semi or anti join (``EXISTS``, ``IN``, ``NOT EXISTS``, ``NOT IN``) emits
+    left rows as they gain their first match or lose their last. ``params``: ``kind`` (inner,
+    left, right, full, semi, anti), ``left_keys``, ``right_keys``, ``residual``."""
 
     name = "Join"
 
@@ -167,16 +187,21 @@ class StreamJoinOp(Operator):
         super().open(ctx, out)
         left_keys, right_keys, types = _join_params(self)
         self._keys = (left_keys, right_keys)
+        kind = self.params.get("kind", "inner")
+        self._kind = kind
+        self._outer = (kind in ("left", "full"), kind in ("right", "full"))
+        # an outer side, and a semi/anti join's left side, keep their rows' match counts
+        counted = (self._outer[0] or kind in ("semi", "anti"), self._outer[1])
         schemas = [_values_schema(s) for s in self.spec.input_schemas]
-        self._sides = (GrowingBuildSide(schemas[0], left_keys, types),
-                       GrowingBuildSide(schemas[1], right_keys, types))
+        self._sides = (GrowingBuildSide(schemas[0], left_keys, types, counted=counted[0]),
+                       GrowingBuildSide(schemas[1], right_keys, types, counted=counted[1]))
         self._kind_columns = [row_kind_index(s) for s in self.spec.input_schemas]
         self._changelog = row_kind_index(self.spec.output_schema) is not None
         out_schema = self.spec.output_schema
         self._out_values = _values_schema(out_schema)
         self._eval = eval_context(ctx)
         for name, side in zip(("left", "right"), self._sides, strict=True):
-            ctx.register_state(name, JoinSideState(side, ctx.max_parallelism))
+            ctx.register_state(name, JoinSideState(side, ctx.max_parallelism, types))
         if self.params["residual"] is not None:
             open_functions(ctx, [self.params["residual"]])
 
@@ -189,12 +214,34 @@ class StreamJoinOp(Operator):
             kinds = batch.column(kinds_at)
             batch = batch.drop_columns([batch.schema.names[kinds_at]])
         probe = pa.Table.from_batches([batch])
+        if any(self._outer) or self._kind in ("semi", "anti"):
+            self._outer_join(probe, kinds, port)
+            return
         results, probe_rows = self._sides[1 - port].join(
             probe, self._keys[port], port == 0, self.params["residual"], self._out_values,
             self._eval)
         if results:
             self._emit_in_probe_order(results, probe_rows, kinds)
         self._remember(probe, kinds, port)
+
+    def _outer_join(self, probe: pa.Table, kinds: pa.Array | None, port: int) -> None:
+        from volley.runtime.outer_join import join_changes, semi_anti_changes
+
+        row_kinds = np.zeros(probe.num_rows, dtype=np.int8) if kinds is None \
+            else kinds.to_numpy(zero_copy_only=False).astype(np.int8)
+        args = (probe, row_kinds, port == 0, self._sides[1 - port], self._keys[port],
+                self.params["residual"], self._out_values, self._eval)
+        if self._kind in ("semi", "anti"):
+            changes = semi_anti_changes(*args, anti=self._kind == "anti")
+        else:
+            changes = join_changes(*args, self._outer[port], self._outer[1 - port])
+        if changes.rows.num_rows:
+            table = changes.rows
+            if self._changelog:  # (a semi join of insert-only inputs inserts only)
+                kind_field = pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False)
+                table = table.append_column(kind_field, pa.array(changes.kinds))
+            emit_table(self.out, table)
+        self._remember(probe, kinds, port, changes.matches)
 
     def _emit_in_probe_order(self, results: list[pa.Table], probe_rows: list[np.ndarray],
                              kinds: pa.Array | None) -> None:
@@ -215,14 +262,20 @@ class StreamJoinOp(Operator):
             self.out.emit(with_row_kinds(out, row_kinds.slice(0, out.num_rows)))
             row_kinds = row_kinds.slice(out.num_rows)
 
-    def _remember(self, rows: pa.Table, kinds: pa.Array | None, port: int) -> None:
+    def _remember(self, rows: pa.Table, kinds: pa.Array | None, port: int,
+                  matches: np.ndarray | None = None) -> None:
         """Inserts first, then retractions: a batch is a consistent changelog, so a row it
-        retracts was inserted before it — in an earlier batch or earlier in this one."""
+        retracts was inserted before it — in an earlier batch or earlier in this one.
+        ``matches``: how many rows of the other side each row matches (an outer side)."""
+        if not self._sides[port].counted:
+            matches = None
         if kinds is None:
-            self._sides[port].add(rows)
+            self._sides[port].add(rows, matches)
             return
         retract = pc.or_(pc.equal(kinds, UPDATE_BEFORE), pc.equal(kinds, DELETE))
-        self._sides[port].add(rows.filter(pc.invert(retract)))
+        keep = pc.invert(retract)
+        self._sides[port].add(rows.filter(keep), None if matches is None else
+                              matches[keep.to_numpy(zero_copy_only=False)])
         retracted = rows.filter(retract)
         if retracted.num_rows:
             self._sides[port].remove(retracted)

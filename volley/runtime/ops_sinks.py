@@ -74,7 +74,7 @@ class SinkOp(Operator):
         if self.params.get("overwrite"):
             spec = replace(spec, options={**spec.options, "volley.overwrite": "true"})
         self._sink = create_sink(spec)
-        self._sink.open(ctx.subtask_index, ctx.parallelism)
+        self._sink.open(ctx.subtask_index, ctx.parallelism, owner=self.spec.uid)
         self._commits = PendingCommits()
         ctx.register_state("pending-commits", self._commits.state)
         if ctx.restoring:

@@ -631,23 +631,34 @@ class GroupAggregation:
     """Streaming GROUP BY (or a global aggregate) over a changelog; see the module docstring.
 
     ``in_schema``/``out_schema`` exclude ``__row_kind``. ``retracting``: the input may hold
-    ``-U``/``-D`` rows; when False MIN/MAX fold without keeping every value. ``update`` returns
-    the batch's changelog (``out_schema`` and ``__row_kind``), or None when nothing changed.
+    ``-U``/``-D`` rows; when False MIN/MAX fold without keeping every value. Without
+    ``update_before`` a changed result is a lone ``+U`` (an upsert stream keyed by the group).
+    ``update`` returns the batch's changelog (``out_schema`` and ``__row_kind``), or None when
+    nothing changed.
     """
 
     def __init__(self, in_schema: pa.Schema, group_keys: tuple[int, ...],
                  aggs: tuple[AggCall, ...], out_schema: pa.Schema, retracting: bool,
-                 max_parallelism: int = DEFAULT_MAX_PARALLELISM) -> None:
+                 max_parallelism: int = DEFAULT_MAX_PARALLELISM,
+                 key_group_columns: int | None = None, expiring: bool = False,
+                 update_before: bool = True) -> None:
+        """``key_group_columns``: how many leading group keys decide a group's key group (all
+        by default; a window aggregation's groups are in the key group of their keys without
+        the window). ``expiring``: groups are taken out whole (``take``) rather than
+        retracted, so every values table keeps the members index that finds a group's
+        values. ``update_before``: emit -U rows (an upsert consumer does without them)."""
         _check(aggs, in_schema)
         self._in, self._out = in_schema, out_schema
+        self._update_before = update_before
         self._keys, self._aggs, self._retracting = group_keys, aggs, retracting
         key_types = [in_schema.field(k).type for k in group_keys] or [_GLOBAL_KEY_TYPE]
+        key_group_columns = len(group_keys) if key_group_columns is None else key_group_columns
         kept = {a.arg for a in aggs if a.arg is not None and (
             a.fn == "count" and a.distinct or a.fn in ("min", "max") and retracting)}
-        listed = {a.arg for a in aggs if a.arg is not None and a.fn in ("min", "max")
-                  and retracting}
+        listed = kept if expiring else {a.arg for a in aggs if a.arg is not None
+                                        and a.fn in ("min", "max") and retracting}
         self._values = {arg: _Values(arg, key_types, in_schema.field(arg).type, max_parallelism,
-                                     len(group_keys), members=arg in listed)
+                                     key_group_columns, members=arg in listed)
                         for arg in sorted(kept)}
         accumulators: dict[tuple[str, int | None], _Accumulator] = {("rows", None): _RowCount()}
         for a in aggs:
@@ -668,7 +679,7 @@ class GroupAggregation:
                                                          key=lambda item: order.index(item[0][0]))]
         columns = [c for acc in self._accumulators for c in acc.columns]
         self._groups = KeyedTable(key_types, columns, max_parallelism,
-                                  key_group_columns=len(group_keys))
+                                  key_group_columns=key_group_columns)
         self._names = [c.name for c in columns]
         self._results = [_result(a, in_schema, out_schema.field(len(group_keys) + j).type)
                          for j, a in enumerate(aggs)]
@@ -733,7 +744,10 @@ class GroupAggregation:
         changed = np.zeros(len(first), dtype=bool)
         for a, b in zip(old, new, strict=True):
             changed |= _differs(a, b)
-        emit = np.stack([existed & (~exists | changed), exists & (~existed | changed)], axis=1)
+        retract = existed & ~exists
+        if self._update_before:
+            retract |= existed & changed
+        emit = np.stack([retract, exists & (~existed | changed)], axis=1)
         emit = emit.reshape(-1)
         if not emit.any():
             return None

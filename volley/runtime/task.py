@@ -107,14 +107,17 @@ class TaskContext:
         self._task.register_state(self._uid, name, state, lambda: self.key_groups)
         return state
 
-    def timer_service(self, key_types: list[pa.DataType]) -> Any:
+    def timer_service(self, key_types: list[pa.DataType],
+                      key_group_columns: int | None = None) -> Any:
         """This operator's timers, keyed by columns of ``key_types`` (keyed state; fired after
-        watermarks via ``on_timers``)."""
+        watermarks via ``on_timers``); the first ``key_group_columns`` of them (all by default)
+        decide a timer's key group."""
         if self.timers is None:
             from volley.state import TimerService
 
             self.timers = self.register_state("timers", TimerService(
-                key_types, max_parallelism=self.max_parallelism))
+                key_types, max_parallelism=self.max_parallelism,
+                key_group_columns=key_group_columns))
         return self.timers
 
     def open_function(self, function: Any) -> None:
@@ -371,7 +374,9 @@ class Task:
         self._blocked.add(channel)
         self._try_complete_alignment()
 
-    def on_end(self, channel: int) -> None:
+    def on_end(self, channel: int, _payload: Any = None) -> None:
+        """Channel ``channel`` has ended (``_payload``: nothing; held elements replay with
+        one)."""
         if channel in self._blocked:
             self._held.append((channel, "end", None))
             return

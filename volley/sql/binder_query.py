@@ -20,6 +20,8 @@ from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
 from volley.plan.time_joins import join_node
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
+from volley.plan.windows import as_window_join
+from volley.sql import binder_windows
 from volley.sql.binder_expr import (
     AGGREGATE_NAMES,
     AGGREGATES,
@@ -107,6 +109,8 @@ class SelectRequest:
     offset: int = 0
     fetch: int | None = None
     auto_prefix: str = "EXPR$"
+    #: the WINDOW clause: named windows that OVER may refer to
+    named_windows: list[exp.Expression] = field(default_factory=list)
 
 
 def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:
@@ -126,7 +130,7 @@ def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node
     if has_agg:
         plan, scope = _aggregate(plan, scope, items, req)
     if windows:
-        plan, scope = _windows(plan, scope, windows)
+        plan, scope = _windows(plan, scope, windows, req.named_windows)
     binder = ExprBinder(scope, context="SELECT")
     exprs = [binder.bind(_strip_alias(it)) for it in items]
     # ORDER BY may use select aliases, or input columns not selected (kept hidden, then dropped)
@@ -234,6 +238,7 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             resolved_groups.append(alias_map[g.name])
         else:
             resolved_groups.append(g)
+    window_call, resolved_groups = binder_windows.split_group_window(resolved_groups)
     group_exprs = [binder.bind(g) for g in resolved_groups]
     for g, e in zip(resolved_groups, group_exprs, strict=True):
         if isinstance(e.type, RowType) or e.type.type_name().startswith(("ARRAY", "MAP")):
@@ -259,21 +264,31 @@ def _aggregate(plan: n.Node, scope: Scope, items: list[exp.Expression],
             arg = agg_binder.bind(arg_node)
             arg_index = _pre_column(pre_exprs, arg)
             arg_type = arg.type
-        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type),
+        grouped = bool(group_exprs) or window_call is not None
+        aggs.append(n.AggCall(fn, arg_index, distinct, agg_result_type(fn, arg_type, grouped),
                               f"$agg{j}"))
-    if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
-        pre_exprs.append(Literal(True, BooleanType(nullable=False)))
-    pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
-        f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
-    ]
-    pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
-    agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
+    windowed = binder_windows.window_aggregate(plan, scope, window_call, group_exprs, pre_exprs,
+                                               aggs, sources)
+    window_cols: list[ScopeColumn] = []
+    subs: list[tuple[exp.Expression, InputRef]] = []
+    agg_plan: n.Node
+    if windowed is not None:
+        agg_plan, window_cols, subs = windowed
+    else:
+        if window_call is not None:
+            raise PlanError(f"internal: the group window {window_call.sql()!r} was not planned")
+        if not pre_exprs:  # e.g. COUNT(*) alone: keep a column so batches keep their row count
+            pre_exprs.append(Literal(True, BooleanType(nullable=False)))
+        pre_names = [f"$g{i}" for i in range(len(group_exprs))] + [
+            f"$a{i}" for i in range(len(pre_exprs) - len(group_exprs))
+        ]
+        pre = n.Project(plan, tuple(pre_exprs), tuple(pre_names))
+        agg_plan = n.Aggregate(pre, tuple(range(len(group_exprs))), tuple(aggs))
     # the scope after aggregation: group keys and aggregates are substitutions
     key_types = agg_plan.schema.types  # group keys as the aggregate emits them (materialized)
     out_cols = [ScopeColumn(f"$g{i}", key_types[i]) for i in range(len(group_exprs))] + [
         ScopeColumn(a.name, a.type) for a in aggs
-    ]
-    subs: list[tuple[exp.Expression, InputRef]] = []
+    ] + window_cols
     for i, g in enumerate(resolved_groups):
         ref = InputRef(i, _group_name(g, i), key_types[i])
         subs.append((g, ref))
@@ -333,125 +348,60 @@ def _agg_parts(node: exp.Expression) -> tuple[str, exp.Expression | None, bool]:
     return fn, arg, distinct
 
 
-def agg_result_type(fn: str, arg_type):
+def agg_result_type(fn: str, arg_type, grouped: bool = False):
+    """An aggregate's result type. Grouped, SUM/AVG/MIN/MAX of a NOT NULL argument are NOT NULL
+    (every group has a row), as in Flink; over all rows they are NULL for no rows."""
     from volley.plan.types import DecimalType, DoubleType
 
     if fn == "count":
         return BigIntType(nullable=False)
     assert arg_type is not None
+    nullable = arg_type.nullable or not grouped
     if fn in ("sum",):
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, arg_type.scale)
-        return arg_type.as_nullable()
+            return DecimalType(38, arg_type.scale, nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn == "avg":
         if isinstance(arg_type, DecimalType):
-            return DecimalType(38, max(6, arg_type.scale))
-        return arg_type.as_nullable()
+            return DecimalType(38, max(6, arg_type.scale), nullable=nullable)
+        return arg_type.with_nullability(nullable)
     if fn in ("stddev_pop", "stddev_samp", "var_pop", "var_samp"):
         return DoubleType() if not arg_type.is_integral else arg_type.as_nullable()
+    if fn in ("min", "max"):
+        return arg_type.with_nullability(nullable)
     return arg_type.as_nullable()
 
 
-# -- window functions (ROW_NUMBER/RANK/DENSE_RANK OVER) --------------------------------------------
+# -- window functions (ROW_NUMBER/RANK/DENSE_RANK and aggregates OVER): see binder_over -------
 
 
-def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression]) -> tuple[n.Node, Scope]:
-    """Ranking functions and aggregates OVER (PARTITION BY ... ORDER BY ...), one node each."""
-    subs = list(scope.substitutions)
-    columns = list(scope.columns)
+def _windows(plan: n.Node, scope: Scope, windows: list[exp.Expression],
+             named: list[exp.Expression]) -> tuple[n.Node, Scope]:
+    from volley.sql.binder_over import WindowCall, bind_windows, check_aggregate
+
+    calls = []
     for w in windows:
         fn = w.this
-        binder = ExprBinder(Scope(columns, scope.functions, subs, scope.grouped), context="OVER")
-        width = len(columns)
-        extra: list[Expr] = []
-
-        def index_of(e: Expr, width: int = width, extra: list[Expr] = extra) -> int:
-            if isinstance(e, InputRef) and e.index < width:
-                return e.index
-            extra.append(e)
-            return width + len(extra) - 1
-
-        part_idx = [index_of(binder.bind(p)) for p in w.args.get("partition_by") or []]
-        order = w.args.get("order")
-        order_keys = [
-            n.SortKey(index_of(binder.bind(o.this)), not o.args.get("desc"),
-                      o.args.get("nulls_first") if _explicit_nulls(o) else None)
-            for o in (order.expressions if order is not None else [])
-        ]
         rank = _rank_function(fn)
-        agg = None
-        if rank is None:
-            if not is_aggregate(fn):
-                raise UnsupportedFeatureError(
-                    f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
-                    "ROW_NUMBER(), RANK(), DENSE_RANK(), and COUNT/SUM/AVG/MIN/MAX OVER (...)"
-                )
-            name, arg_node, distinct = _agg_parts(fn)
-            if distinct or name not in ("count", "sum", "avg", "min", "max"):
-                raise UnsupportedFeatureError(
-                    f"{fn.sql()!r} OVER (...) is not supported by Volley yet; use COUNT, SUM, "
-                    "AVG, MIN or MAX without DISTINCT"
-                )
-            arg_index = None
-            arg_type = None
-            if arg_node is not None:
-                arg = binder.bind(arg_node)
-                arg_index, arg_type = index_of(arg), arg.type
-            agg = (name, arg_index, arg_type)
-        if extra:
-            base = [InputRef(i, c.name, c.type) for i, c in enumerate(columns)]
-            names = [f"$w{i}" for i in range(len(base) + len(extra))]
-            plan = n.Project(plan, tuple(base + extra), tuple(names))
-            columns = columns + [ScopeColumn(f"$w{width + i}", e.type) for i, e in enumerate(extra)]
-        else:
-            plan = _rename_positional(plan)
-        out_name = f"$over{len(columns)}"
         if rank is not None:
-            plan = n.Rank(plan, tuple(part_idx), tuple(order_keys), rank, out_name)
-            out_type = BigIntType(nullable=False)
-        else:
-            name, arg_index, arg_type = agg  # type: ignore[misc]
-            out_type = agg_result_type(name, arg_type)
-            call = n.AggCall(name, arg_index, False, out_type, out_name)
-            plan = n.OverAggregate(plan, tuple(part_idx), tuple(order_keys), (call,),
-                                   _frame(w, bool(order_keys)))
-        ref = InputRef(len(columns), out_name, out_type)
-        columns = columns + [ScopeColumn(out_name, out_type)]
-        subs.append((w, ref))
-    return plan, Scope(columns, scope.functions, subs, scope.grouped)
+            calls.append(WindowCall(w, rank=rank))
+            continue
+        if not is_aggregate(fn):
+            raise UnsupportedFeatureError(
+                f"the window function {fn.sql()!r} is not supported by Volley yet; supported: "
+                "ROW_NUMBER(), RANK(), DENSE_RANK(), and COUNT/SUM/AVG/MIN/MAX OVER (...)"
+            )
+        name, arg, distinct = _agg_parts(fn)
+        call = WindowCall(w, fn=name, arg=arg, distinct=distinct)
+        check_aggregate(call)
+        calls.append(call)
+    return bind_windows(plan, scope, calls, named, agg_result_type)
 
 
 def _rank_function(fn: exp.Expression) -> str | None:
     name = type(fn).__name__.lower() if not isinstance(fn, exp.Anonymous) else str(fn.this).lower()
     name = {"rownumber": "row_number", "denserank": "dense_rank"}.get(name, name)
     return name if name in n.RANK_FUNCTIONS else None
-
-
-def _frame(w: exp.Expression, has_order: bool) -> str:
-    """The frame of an OVER aggregate, as OverAggregate names it; others are rejected."""
-    spec = w.args.get("spec")
-    if spec is None:
-        return "range" if has_order else "partition"
-    kind = str(spec.args.get("kind") or "").lower()
-    start = str(spec.args.get("start") or "").upper()
-    end = str(spec.args.get("end") or "").upper()
-    if start == "UNBOUNDED" and str(spec.args.get("start_side") or "").upper() == "PRECEDING" and (
-        end == "CURRENT ROW"
-    ) and kind in ("rows", "range"):
-        return kind if has_order else "partition"
-    raise UnsupportedFeatureError(
-        f"the window frame {spec.sql()!r} is not supported by Volley yet; use ROWS or RANGE "
-        "BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-    )
-
-
-def _rename_positional(plan: n.Node) -> n.Node:
-    """Give columns unique internal names (a scope may hold duplicates, e.g. after a join)."""
-    names = plan.schema.names
-    if len(set(names)) == len(names):
-        return plan
-    refs = [InputRef(i, f.name, f.data_type) for i, f in enumerate(plan.schema.fields)]
-    return n.Project(plan, tuple(refs), tuple(f"$c{i}" for i in range(len(refs))))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -537,6 +487,7 @@ class QueryBinder:
             order_by=list(order.expressions) if order is not None else [],
             offset=offset,
             fetch=limit,
+            named_windows=list(node.args.get("windows") or []),
         )
         return build_select(plan, scope, req)
 
@@ -621,7 +572,8 @@ class QueryBinder:
                     uncorrelated, pairs = _decorrelate(sub, scope)
                     uncorrelated.set("expressions", [p[1].copy() for p in pairs])
                     sub_plan, _ = self._query(uncorrelated)
-                    plan = n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan))
+                    plan = as_window_join(
+                        n.Join(plan, sub_plan, kind, _pairs_condition(scope, pairs, sub_plan)))
                 else:
                     sub_plan, _ = self._query(sub)
                     plan = n.Join(plan, n.Sort(sub_plan, (), 0, 1), kind, None)
@@ -640,6 +592,11 @@ class QueryBinder:
     def _from(self, node: exp.Expression) -> tuple[n.Node, Scope]:
         if isinstance(node, exp.Table):
             name = ".".join(p.name for p in node.parts) if node.parts else node.name
+            tvf = binder_windows.window_tvf_call(node)
+            if tvf is not None:
+                plan = binder_windows.bind_window_tvf(
+                    tvf, lambda t: self.ctes.get(t) or self.lookup_table(t), self.functions)
+                return self._aliased(plan, node, node.alias or None)
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
             if node.args.get("version") is not None:
@@ -747,6 +704,8 @@ class QueryBinder:
             node = temporal_join(plan, scope, right, target, version, kind, condition)
         else:
             node = join_node(plan, right, kind, condition)
+            if isinstance(node, n.Join):
+                node = as_window_join(node)
         # the scope has the join's own types (a regular join's time attributes are plain
         # timestamps; a time-bounded join keeps them)
         combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)

@@ -33,10 +33,12 @@ TIMESTAMP_COLUMN = "timestamp"
 class _TimerQueue:
     """The timers of one time domain; see the module docstring."""
 
-    def __init__(self, key_types: Sequence[pa.DataType], max_parallelism: int) -> None:
+    def __init__(self, key_types: Sequence[pa.DataType], max_parallelism: int,
+                 key_group_columns: int | None = None) -> None:
         self.n_keys = len(key_types)
         self.table = KeyedTable([*key_types, pa.int64()], [], max_parallelism,
-                                key_group_columns=len(key_types))
+                                key_group_columns=len(key_types) if key_group_columns is None
+                                else key_group_columns)
         self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (timestamps, ids), ascending
 
     def _key_columns(self, key_columns: Sequence[pa.Array], timestamps) -> list[pa.Array]:
@@ -153,13 +155,17 @@ class TimerService:
     (fired by the wall clock); see the module docstring.
 
     A timer service without key columns (``key_types=[]``) serves a non-keyed operator: its
-    timers belong to key group 0.
+    timers belong to key group 0. ``key_group_columns``: how many leading key columns decide a
+    timer's key group (all by default), so that a timer can carry more than the key of the
+    state it belongs to (a window aggregation's timer: the group key and the window start).
     """
 
     def __init__(self, key_types: Sequence[pa.DataType],
-                 max_parallelism: int = DEFAULT_MAX_PARALLELISM) -> None:
+                 max_parallelism: int = DEFAULT_MAX_PARALLELISM,
+                 key_group_columns: int | None = None) -> None:
         self.key_types = list(key_types)
-        self._queues = {d: _TimerQueue(self.key_types, max_parallelism) for d in DOMAINS}
+        self._queues = {d: _TimerQueue(self.key_types, max_parallelism, key_group_columns)
+                        for d in DOMAINS}
 
     def _queue(self, domain: str) -> _TimerQueue:
         try:

@@ -8,6 +8,7 @@ from volley.common.row import Row, RowKind
 from volley.table import expressions  # a submodule PyFlink's package exposes too
 from volley.table.descriptors import FormatDescriptor, Schema, TableDescriptor
 from volley.table.environment_settings import EnvironmentSettings
+from volley.table.explain_detail import ExplainDetail
 from volley.table.expression import Expression
 from volley.table.table import GroupedTable, Table
 from volley.table.table_config import Configuration, TableConfig
@@ -32,7 +33,7 @@ from volley.table.udf import (
 
 __all__ = [
     "AggregateFunction", "BatchTableEnvironment", "Configuration", "DataTypes",
-    "EnvironmentSettings", "Expression", "FormatDescriptor", "FunctionContext", "GroupedTable",
+    "EnvironmentSettings", "ExplainDetail", "Expression", "FormatDescriptor", "FunctionContext", "GroupedTable",
     "ResultKind", "Row", "RowKind", "ScalarFunction", "Schema", "StatementSet",
     "StreamTableEnvironment", "Table", "TableConfig", "TableDescriptor", "TableEnvironment",
     "TableFunction", "TableResult", "TableSchema", "expressions", "udaf", "udf", "udtf",

@@ -12,6 +12,7 @@ import datetime
 import decimal
 from typing import TYPE_CHECKING, Any
 
+from volley.errors import PlanError
 from volley.lazy import lazy_module
 from volley.plan.types import (
     BigIntType,
@@ -313,6 +314,17 @@ class Expression:
             return Expression(new)
         return Expression(exp.Distinct(expressions=[node]))
 
+    # -- OVER windows -----------------------------------------------------------------------------
+    def over(self, alias: Any) -> Expression:
+        """``col('b').sum.over(col('w'))``: this aggregate over the over window named ``w``
+        (see ``Table.over_window``)."""
+        name = Expression.node_of(alias)
+        if isinstance(name, exp.Column):
+            name = name.this
+        elif isinstance(name, exp.Literal) and name.is_string:
+            name = exp.to_identifier(name.this)
+        return Expression(exp.Window(this=self._node, alias=name, over="OVER"))
+
     # -- ordering ---------------------------------------------------------------------------------
     # The Table API orders NULLs last ascending and first descending (unlike Flink SQL).
     @property
@@ -478,6 +490,42 @@ class Expression:
     @property
     def to_timestamp(self) -> Expression:
         return Expression(_fn("to_timestamp", self._node))
+
+    # -- time intervals (``lit(10).minutes``) and group window properties (``col('w').start``) --
+    def _interval(self, unit: str) -> Expression:
+        node = self._node
+        value = node.meta.get("volley_value", node.name) if isinstance(node, exp.Literal) else None
+        if value is None or isinstance(value, bool):
+            raise PlanError(f"an interval is a number literal with a unit, as in lit(10).minutes;"
+                            f" got {node.sql()!r}.{unit.lower()}s")
+        return Expression(exp.Interval(this=exp.Literal.string(str(value)), unit=exp.var(unit)))
+
+    milli = millis = property(lambda self: self._interval("MILLISECOND"))
+    second = seconds = property(lambda self: self._interval("SECOND"))
+    minute = minutes = property(lambda self: self._interval("MINUTE"))
+    hour = hours = property(lambda self: self._interval("HOUR"))
+    day = days = property(lambda self: self._interval("DAY"))
+    week = weeks = property(lambda self: self._interval("WEEK"))
+    month = months = property(lambda self: self._interval("MONTH"))
+    quarter = quarters = property(lambda self: self._interval("QUARTER"))
+    year = years = property(lambda self: self._interval("YEAR"))
+
+    @property
+    def rows(self) -> Expression:
+        """A row-count interval (``lit(10).rows``), for count windows."""
+        return Expression(exp.Anonymous(this="ROW_INTERVAL", expressions=[self._node]))
+
+    def _window_property(self, name: str) -> Expression:
+        node = self._node
+        if not isinstance(node, exp.Column) or node.table:
+            raise PlanError(f"{name} is a property of a group window alias, as in "
+                            f"col('w').{name}; got {node.sql()!r}.{name}")
+        return Expression(exp.column(name, table=node.name, quoted=True))
+
+    start = property(lambda self: self._window_property("start"))
+    end = property(lambda self: self._window_property("end"))
+    rowtime = property(lambda self: self._window_property("rowtime"))
+    proctime = property(lambda self: self._window_property("proctime"))
 
     # -- nested -----------------------------------------------------------------------------------
     def get(self, name_or_index: Any) -> Expression:

@@ -133,8 +133,39 @@ def log(v: Any, base: Any = None) -> Expression:
     return Expression.wrap(v).log(base)
 
 
+class _OverBound(Expression):
+    """A bound of an over window (``Over...preceding(UNBOUNDED_RANGE)``); its syntax tree is
+    built when first used, so importing this module does not load sqlglot."""
+
+    __slots__ = ("_name", "_built")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._built: exp.Expression | None = None
+
+    @property  # type: ignore[override]
+    def _node(self) -> exp.Expression:
+        if self._built is None:
+            self._built = exp.Var(this=self._name)
+        return self._built
+
+
+#: Over window bounds, as in PyFlink: unbounded preceding counted in rows or in range (time), and
+#: the current row (``CURRENT_ROW``) or the current row with its peers (``CURRENT_RANGE``)
+UNBOUNDED_ROW = _OverBound("UNBOUNDED_ROW")
+UNBOUNDED_RANGE = _OverBound("UNBOUNDED_RANGE")
+CURRENT_ROW = _OverBound("CURRENT_ROW")
+CURRENT_RANGE = _OverBound("CURRENT_RANGE")
+
+
+def row_interval(rows: int) -> Expression:
+    """An interval of ``rows`` rows, for ``Over...preceding(row_interval(2))``."""
+    return Expression(exp.Anonymous(this="ROW_INTERVAL", expressions=[exp.Literal.number(rows)]))
+
+
 __all__ = [
     "col", "column", "lit", "call", "call_sql", "if_then_else", "concat", "concat_ws", "coalesce",
     "and_", "or_", "not_", "null_of", "row", "current_date", "current_timestamp",
     "local_timestamp", "to_date", "to_timestamp", "date_format", "pi", "rand", "log",
+    "UNBOUNDED_ROW", "UNBOUNDED_RANGE", "CURRENT_ROW", "CURRENT_RANGE", "row_interval",
 ]

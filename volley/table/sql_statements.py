@@ -191,9 +191,12 @@ def _describe(t_env: TableEnvironment, stmt: s.Describe) -> TableResult:
 def _explain(t_env: TableEnvironment, stmt: s.Explain) -> TableResult:
     inner = stmt.statement
     if isinstance(inner, s.Query):
-        text = t_env._explain_plan(t_env._bind_query(inner.query))
+        text = t_env._explain_plan(t_env._bind_query(inner.query), stmt.details)
     elif isinstance(inner, s.Insert):
-        text = t_env._explain_plan(_insert_plan(t_env, inner)[1])
+        target, plan, _ = _insert_plan(t_env, inner)
+        table = t_env._catalog.lookup(target)
+        sink = None if isinstance(table, n.Node) else (t_env._catalog.normalize(target), table)
+        text = t_env._explain_plan(plan, stmt.details, sink)
     else:
         raise UnsupportedFeatureError("EXPLAIN takes a query or an INSERT statement")
     return TableResult.of_rows(["result"], [VarCharType()], [[text]])

@@ -85,6 +85,13 @@ class Table:
     def select(self, *fields: Any) -> Table:
         return self._select(binder_query.SelectRequest(items=to_nodes(fields), auto_prefix="_c"))
 
+    def over_window(self, *over_windows: Any) -> Any:
+        """Over windows (``Over...alias('w')``) for ``.select(col('b').sum.over(col('w')))``;
+        see ``volley.table.over_window``."""
+        from volley.table.over_window import OverWindowedTable
+
+        return OverWindowedTable(self, over_windows)
+
     def filter(self, predicate: Any) -> Table:
         plan = binder_expr.bind_filter(self._plan, self._scope(), _single(predicate), "filter")
         return self._new(plan)
@@ -155,13 +162,11 @@ class Table:
         return GroupedTable(self, to_nodes(fields))
 
     def window(self, window: Any) -> Any:
-        raise UnsupportedFeatureError(
-            "group windows (Tumble/Slide/Session) are not supported by Volley yet; aggregate "
-            "with group_by over a computed time bucket, e.g. FLOOR(ts TO MINUTE)"
-        )
+        """Group rows into ``window`` (``Tumble``/``Slide``/``Session`` from
+        ``volley.table.window``), then ``group_by`` it."""
+        from volley.table.window import GroupWindowedTable
 
-    def over_window(self, *windows: Any) -> Any:
-        raise UnsupportedFeatureError("over windows are not supported by Volley yet")
+        return GroupWindowedTable(self, window)
 
     # -- joins ------------------------------------------------------------------------------------
     def _join(self, right: Table, predicate: Any, kind: str) -> Table:
@@ -200,22 +205,32 @@ class Table:
 
     # -- set operations ---------------------------------------------------------------------------
     def union(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "union", False))
+        return self._set_operation(right, "union", False)
 
     def union_all(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "union", True))
+        return self._set_operation(right, "union", True)
 
     def intersect(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "intersect", False))
+        return self._set_operation(right, "intersect", False)
 
     def intersect_all(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "intersect", True))
+        return self._set_operation(right, "intersect", True)
 
     def minus(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "minus", False))
+        return self._set_operation(right, "minus", False)
 
     def minus_all(self, right: Table) -> Table:
-        return self._new(binder_query.set_operation(self._plan, right._plan, "minus", True))
+        return self._set_operation(right, "minus", True)
+
+    def _set_operation(self, right: Table, kind: str, all_rows: bool) -> Table:
+        if self._t_env._streaming and not (kind == "union" and all_rows):
+            # Flink's Table API refuses these on streams (its SQL runs them)
+            raise PlanError(
+                f"The {kind.upper()} operation on two unbounded tables is currently not "
+                "supported. In streaming mode the Table API takes union_all only; write the "
+                f"query in SQL ({'EXCEPT' if kind == 'minus' else kind.upper()}"
+                f"{' ALL' if all_rows else ''} runs on streams there), or use batch mode")
+        return self._new(binder_query.set_operation(self._plan, right._plan, kind, all_rows))
 
     # -- ordering and limits ----------------------------------------------------------------------
     def order_by(self, *fields: Any) -> Table:
@@ -277,7 +292,7 @@ class Table:
         print(self.get_schema())
 
     def explain(self, *extra_details: Any) -> str:
-        return self._t_env._explain_plan(self._plan)
+        return self._t_env._explain_plan(self._plan, extra_details)
 
     def __str__(self) -> str:
         return f"Table({', '.join(self._plan.schema.names)})"

@@ -17,9 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from volley.connectors.base import ChangelogMode, TableSpec
+from volley.connectors.base import TableSpec
 from volley.errors import (
-    ChangelogModeError,
     PlanError,
     UnsupportedFeatureError,
 )
@@ -28,6 +27,7 @@ from volley.optimizer import optimize
 from volley.physical.planner import PhysicalPlanner
 from volley.plan import nodes as n
 from volley.plan.catalog import Catalog, CatalogTable
+from volley.plan.changelog import UpdateKind
 from volley.plan.expressions import Call, Cast, Expr, InputRef
 from volley.plan.types import DataType, RowField, RowType, infer_from_value
 from volley.runners.local import LocalRunner
@@ -167,7 +167,8 @@ class TableEnvironment:
             else:
                 binder = binder_expr.ExprBinder(scope, context=f"computed column {c.name!r}")
                 expr = binder.bind(c.expression)
-            exprs.append(_as_time_attribute(expr, c.name, rowtime))
+            # a batch job has no event time: its rowtime is a plain TIMESTAMP, as in Flink
+            exprs.append(_as_time_attribute(expr, c.name, rowtime if self._streaming else None))
             names.append(c.name)
         scan = n.Project(scan, tuple(exprs), tuple(names))
         if table.watermark is not None:
@@ -342,7 +343,7 @@ class TableEnvironment:
         return execute_statement(self, parse_statement(stmt))
 
     def explain_sql(self, stmt: str, *extra_details: Any) -> str:
-        return self._explain_plan(self.sql_query(stmt).plan)
+        return self._explain_plan(self.sql_query(stmt).plan, extra_details)
 
     def create_statement_set(self) -> StatementSet:
         return StatementSet(self)
@@ -360,11 +361,49 @@ class TableEnvironment:
         result.wait()
         return result
 
-    def _explain_plan(self, plan: n.Node) -> str:
+    def _explain_plan(self, plan: n.Node, details: Any = (),
+                      sink: tuple[str, CatalogTable] | None = None) -> str:
+        """The plans; with ``CHANGELOG_MODE`` in ``details`` (streaming mode) each optimized
+        node shows its row kinds, as its consumer (a ``sink``: its name and table) takes them.
+        A query without a sink shows them as Flink's explain does: as an upsert consumer would
+        take them (no -U where the plan can do without; ``collect()`` does get -U rows)."""
+        import warnings
+
+        from volley.plan.changelog import ChangelogInference, explain_changelogs
+
+        names = {getattr(d, "name", str(d)).upper() for d in details}
+        ignored = sorted(names - {"CHANGELOG_MODE"})
+        if ignored:
+            warnings.warn(f"explain() does not show {', '.join(ignored)} yet; only "
+                          "CHANGELOG_MODE is shown besides the plans", stacklevel=3)
         optimized = self._optimize(plan)
         lines = ["== Abstract Syntax Tree =="] + n.explain_tree(plan)
-        lines += ["", "== Optimized Logical Plan =="] + n.explain_tree(optimized)
+        lines += ["", "== Optimized Logical Plan =="]
+        if "CHANGELOG_MODE" in names and self._streaming:
+            inference = ChangelogInference()
+            update = UpdateKind.ONLY_UPDATE_AFTER
+            if not inference.can_provide(optimized, update):
+                update = UpdateKind.BEFORE_AND_AFTER
+            if sink is not None:
+                optimized = self._conform_to_sink(optimized, *sink)
+                update = self._sink_update_kind(inference, optimized, *sink)
+            lines += explain_changelogs(optimized, inference, update)
+        else:
+            lines += n.explain_tree(optimized)
         return "\n".join(lines) + "\n"
+
+    def _sink_update_kind(self, inference: Any, plan: n.Node, name: str,
+                          table: CatalogTable) -> UpdateKind:
+        """How sink table ``name`` takes ``plan``'s updates (a ChangelogModeError when it cannot):
+        an upsert sink (a primary key) takes only its key's updates."""
+        from volley.connectors import create_sink
+
+        sink = create_sink(self._spec(name, table))  # checks the options before the job runs
+        if not self._streaming:
+            return UpdateKind.NONE
+        primary_key = tuple(plan.schema.names.index(c) for c in table.primary_key)
+        return inference.sink_update_kind(plan, f"default_catalog.default_database.{name}",
+                                          sink.accepted_changelog_modes, primary_key)
 
     def _optimize(self, plan: n.Node) -> n.Node:
         """The logical rewrites for this environment's mode (some hold for bounded input only)."""
@@ -404,8 +443,10 @@ class TableEnvironment:
         planner = self._planner(self._job_settings())
         planner.add_collect(plan)
         handle = self._submit(planner, "collect", driven=True)
+        keys = planner.changelogs.upsert_keys(plan) if self._streaming else None
+        key = None if not keys else tuple(sorted(min(keys, key=lambda k: (len(k), sorted(k)))))
         return TableResult(plan.schema, handle.results(), streaming=self._streaming,
-                           on_close=handle.cancel, handle=handle)
+                           on_close=handle.cancel, handle=handle, upsert_key=key)
 
     def _job_parameters(self) -> dict[str, str]:
         """``pipeline.global-job-parameters``: given as ``key:value,key:value`` (Flink's map
@@ -423,8 +464,6 @@ class TableEnvironment:
 
     def _execute_inserts(self, inserts: list[tuple[Any, n.Node, bool]],
                          job_name: str | None = None) -> TableResult:
-        from volley.connectors import create_sink
-
         planner = self._planner(self._job_settings())
         names = []
         for target, plan, overwrite in inserts:
@@ -437,16 +476,8 @@ class TableEnvironment:
                 raise PlanError(f"cannot insert into {target!r}: it is a view, not a table")
             name = self._catalog.normalize(target)
             plan = self._conform_to_sink(self._optimize(plan), name, obj)
-            spec = self._spec(name, obj)
-            sink = create_sink(spec)  # checks the options and the changelog before the job runs
-            mode = plan.changelog_mode() if self._streaming else ChangelogMode.INSERT_ONLY
-            if mode not in sink.accepted_changelog_modes:
-                raise ChangelogModeError(
-                    f"table sink {name!r} does not support consuming update changes, which the "
-                    f"query produces ({_updating_node(plan)}); write to a sink that accepts "
-                    "updates (e.g. 'print'), or run the job in batch mode"
-                )
-            planner.add_sink(plan, spec, overwrite)
+            update = self._sink_update_kind(planner.changelogs, plan, name, obj)
+            planner.add_sink(plan, self._spec(name, obj), overwrite, update)
             names.append(f"default_catalog.default_database.{name}")
         handle = self._submit(planner, job_name or "insert")
         from volley.plan.types import BigIntType
@@ -524,13 +555,6 @@ def _split_map(text: str) -> list[str]:
     return [i for i in items if i.strip()]
 
 
-def _updating_node(plan: n.Node) -> str:
-    for child in plan.inputs:
-        if child.changelog_mode() is not ChangelogMode.INSERT_ONLY:
-            return _updating_node(child)
-    return plan.describe()
-
-
 def _to_arrow_value(v: Any) -> Any:
     from volley.common.row import Row
 
@@ -569,7 +593,14 @@ class StatementSet:
         return self
 
     def explain(self, *extra_details: Any) -> str:
-        return "\n".join(self._t_env._explain_plan(p) for _, p, _ in self._inserts)
+        t_env = self._t_env
+        texts = []
+        for target, plan, _ in self._inserts:
+            sink = None
+            if isinstance(target, str) and not isinstance(t_env._catalog.lookup(target), n.Node):
+                sink = (t_env._catalog.normalize(target), t_env._catalog.lookup(target))
+            texts.append(t_env._explain_plan(plan, extra_details, sink))
+        return "\n".join(texts)
 
     def execute(self) -> TableResult:
         return self._t_env._execute_inserts(self._inserts)

@@ -2,7 +2,8 @@
 
 For a query, ``collect()`` iterates over ``Row`` objects as the job produces them (the job runs
 lazily, batch by batch, so an unbounded query can be consumed while it runs), ``print()`` shows
-the tableau format PyFlink prints, and ``to_pandas``/``to_arrow`` take the whole result at once.
+the tableau format PyFlink prints, and ``to_pandas``/``to_arrow`` take the whole result at once
+(an updating result materialized: its changelog applied, as PyFlink's ``to_pandas`` does).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from volley.common.changelog import ROW_KIND_COLUMN
 from volley.common.job_status import JobStatus
 from volley.common.row import Row, RowKind
 from volley.plan.types import DataType, RowType
@@ -92,8 +94,10 @@ class TableResult:
         on_close: Any = None,
         null_text: str = "<NULL>",
         handle: Any = None,
+        upsert_key: tuple[int, ...] | None = None,
     ) -> None:
         self._row_type = row_type
+        self._upsert_key = upsert_key  # how an updating result's rows are keyed, if they are
         self._null_text = null_text  # how print() shows NULL: empty for metadata results
         self._batches = batches if batches is not None else iter(())
         self._kind = kind
@@ -162,9 +166,19 @@ class TableResult:
 
     # -- Volley extensions ------------------------------------------------------------------------
     def to_arrow(self) -> pa.Table:
+        """The result as a table; an updating (streaming) result materialized: its changelog
+        applied, as PyFlink's ``to_pandas`` does (see ``volley.table.materialize``)."""
         schema = self._row_type.to_arrow_schema()
-        batches = [b.select(schema.names) if b.num_columns > len(schema) else b
-                   for b in self._take_batches()]
+        batches = list(self._take_batches())
+        if any(b.num_columns > len(schema) for b in batches):
+            from volley.table.materialize import materialize
+
+            kind = pa.field(ROW_KIND_COLUMN, pa.int8(), nullable=False)
+            changelog = pa.Table.from_batches(
+                [pa.RecordBatch.from_arrays(b.columns[: len(schema) + 1],
+                                            schema=schema.append(kind)) for b in batches],
+                schema=schema.append(kind))
+            return materialize(changelog, self._upsert_key)
         batches = [pa.RecordBatch.from_arrays(b.columns[: len(schema)], schema=schema)
                    for b in batches]
         return pa.Table.from_batches(batches, schema=schema)

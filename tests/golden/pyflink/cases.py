@@ -41,6 +41,7 @@ class Api:
     Row: Any = None
     expressions: Any = None
     ScalarFunction: Any = None
+    window: Any = None
     package: str = ""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -84,6 +85,7 @@ class Api:
             Row=_get((common, "Row"), (table, "Row")),
             expressions=expressions,
             ScalarFunction=_get((udf_mod, "ScalarFunction"), (table, "ScalarFunction")),
+            window=_mod(f"{pkg}.table.window"),
         )
 
 
@@ -166,7 +168,7 @@ def _schemas(api: Api) -> dict:
 
 
 def register_fixtures(t_env: Any, api: Api) -> None:
-    """(Re)register the temporary views orders, customers and nums."""
+    """(Re)register the temporary views orders, customers and nums, and the event-time tables."""
     schemas = _schemas(api)
     data = {"orders": ORDERS_ROWS, "customers": CUSTOMERS_ROWS, "nums": NUMS_ROWS}
     for name in FIXTURE_VIEWS:
@@ -176,6 +178,75 @@ def register_fixtures(t_env: Any, api: Api) -> None:
             pass
         table = t_env.from_elements(list(data[name]), schemas[name])
         t_env.create_temporary_view(name, table)
+    register_window_fixtures(t_env)
+
+
+# Event-time tables for the window cases: CSV files with a WATERMARK two minutes behind the
+# largest time seen. Rows arrive out of order, but never by more than the two minutes, so no
+# row is late, however often the engine emits watermarks (PyFlink's are periodic, Volley's
+# follow each batch): the windows are the same as for ordered input. Fig bid 17 arrives after
+# bid 7 and joins two fig sessions of a two-minute gap into one.
+WIN_BIDS_CSV = """\
+1,apple,3.50,2,alice,2024-01-01 10:00:05.000
+2,pear,2.00,1,bob,2024-01-01 10:01:30.000
+3,apple,4.00,,carol,2024-01-01 10:00:50.000
+4,fig,,3,alice,2024-01-01 10:03:10.000
+5,pear,2.50,5,dave,2024-01-01 10:04:59.999
+6,apple,3.75,1,bob,2024-01-01 10:04:00.000
+7,fig,5.00,2,,2024-01-01 10:06:00.000
+17,fig,4.75,1,carol,2024-01-01 10:04:30.000
+8,apple,3.25,4,alice,2024-01-01 10:07:45.000
+9,pear,2.25,2,carol,2024-01-01 10:06:30.000
+10,,1.00,1,bob,2024-01-01 10:09:00.000
+11,apple,3.90,3,dave,2024-01-01 10:12:00.000
+12,fig,4.50,1,alice,2024-01-01 10:11:15.000
+13,pear,2.75,6,bob,2024-01-01 10:15:00.000
+14,apple,4.10,2,carol,2024-01-01 10:21:00.000
+15,fig,5.25,2,dave,2024-01-01 10:20:10.000
+16,pear,3.00,1,alice,2024-01-01 10:30:00.000
+"""
+
+WIN_ASKS_CSV = """\
+1,apple,3.60,2024-01-01 10:01:00.000
+2,fig,4.90,2024-01-01 10:02:00.000
+3,kiwi,1.50,2024-01-01 10:03:30.000
+4,apple,3.80,2024-01-01 10:06:10.000
+5,pear,2.40,2024-01-01 10:05:30.000
+6,fig,5.10,2024-01-01 10:12:30.000
+7,apple,4.00,2024-01-01 10:23:00.000
+"""
+
+WINDOW_TABLES = {
+    "win_bids": ("bid_id BIGINT, item STRING, price DECIMAL(10, 2), qty INT, bidder STRING, "
+                 "ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' MINUTE", WIN_BIDS_CSV),
+    "win_asks": ("ask_id BIGINT, item STRING, price DECIMAL(10, 2), ts TIMESTAMP(3), "
+                 "WATERMARK FOR ts AS ts - INTERVAL '2' MINUTE", WIN_ASKS_CSV),
+    "win_bids_pt": ("bid_id BIGINT, item STRING, price DECIMAL(10, 2), qty INT, bidder STRING, "
+                    "ts TIMESTAMP(3), pt AS PROCTIME()", WIN_BIDS_CSV),
+}
+
+
+def register_window_fixtures(t_env: Any) -> None:
+    """(Re)create the event-time tables over CSV files in a fresh temporary directory."""
+    import os
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="golden_windows_")
+    for name, (columns, text) in WINDOW_TABLES.items():
+        path = os.path.join(directory, f"{name}.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        t_env.execute_sql(f"DROP TEMPORARY TABLE IF EXISTS {name}")
+        t_env.execute_sql(
+            f"CREATE TEMPORARY TABLE {name} ({columns}) WITH ('connector' = 'filesystem', "
+            f"'path' = '{path}', 'format' = 'csv', 'csv.null-literal' = '')")
+    per_item = ("SELECT item, window_start{}, window_end{}, window_time{}, COUNT(*) AS n, "
+                "SUM(price) AS total FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), "
+                "INTERVAL '5' MINUTES)) GROUP BY item, window_start, window_end, window_time")
+    for name, aliases in (("win_per_item", (" AS ws", " AS we", " AS rt")),
+                          ("win_per_item_bounds", ("", "", ""))):
+        t_env.execute_sql(f"DROP TEMPORARY VIEW IF EXISTS {name}")
+        t_env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {per_item.format(*aliases)}")
 
 
 # --------------------------------------------------------------------------
@@ -967,6 +1038,514 @@ def _(t_env, api):
     a = t_env.from_path("nums").select(col("a").alias("k"))
     b = t_env.from_path("customers").select(col("id").alias("k"))
     return a.union_all(b)
+
+
+# ---- OVER windows, Top-N, deduplication, ORDER BY time (event-time table `readings`) ----------
+#
+# `readings` is a CSV file table with a rowtime (`ts`, watermark 5 s behind) and a processing-time
+# column (`pt`); its rows are out of order by less than the watermark delay, so no row is late.
+
+READINGS_ROWS = [
+    # k, v, price, ts
+    ("a", 1, "1.50", "2024-01-01 00:00:01"),
+    ("b", 10, "2.00", "2024-01-01 00:00:02"),
+    ("a", 2, "0.25", "2024-01-01 00:00:03"),
+    ("a", 3, "3.00", "2024-01-01 00:00:03"),
+    ("c", 7, "", "2024-01-01 00:00:02"),
+    ("b", "", "1.00", "2024-01-01 00:30:00"),
+    ("a", 5, "4.75", "2024-01-01 00:40:00"),
+    ("b", 20, "0.50", "2024-01-01 00:39:58"),
+    ("c", 4, "2.25", "2024-01-01 01:10:00"),
+    ("a", 6, "1.00", "2024-01-01 01:20:00"),
+    ("b", 30, "5.00", "2024-01-01 01:20:00"),
+    ("c", 9, "0.75", "2024-01-01 01:20:03"),
+    ("a", 4, "2.50", "2024-01-01 03:00:00"),
+    ("b", 15, "3.25", "2024-01-01 03:00:01"),
+]
+
+
+def register_readings(t_env: Any) -> None:
+    """(Re)create the temporary table `readings` over a CSV file of READINGS_ROWS."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), "golden_readings.csv")
+    text = "".join(",".join(str(x) for x in row) + "\n" for row in READINGS_ROWS)
+    part = f"{path}.{os.getpid()}"
+    with open(part, "w") as f:
+        f.write(text)
+    os.replace(part, path)
+    t_env.execute_sql("DROP TEMPORARY TABLE IF EXISTS readings")
+    t_env.execute_sql(
+        "CREATE TEMPORARY TABLE readings (k STRING, v INT, price DECIMAL(10, 2), ts TIMESTAMP(3), "
+        "pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv', "
+        "'csv.null-literal' = '')")
+
+
+def _over_window_api(api: Api) -> Any:
+    """PyFlink's `Over` (pyflink.table.window); Volley's lives in volley.table.over_window."""
+    for module in ("table.window", "table.over_window"):
+        try:
+            over = getattr(importlib.import_module(f"{api.package}.{module}"), "Over", None)
+        except ImportError:
+            over = None
+        if over is not None:
+            return over
+    raise ImportError(f"no Over in {api.package}")
+
+
+def _readings_sql(name: str, sql: str, *, mode: str = "streaming", ordered: bool = False,
+                note: str = "") -> None:
+    def run(t_env: Any, api: Api, sql: str = sql) -> Any:
+        register_readings(t_env)
+        return t_env.sql_query(sql)
+
+    CASES.append(Case(name, mode, None, run, ordered, note or sql))
+
+
+for _mode in ("streaming", "batch"):
+    _p = "stream" if _mode == "streaming" else "batch"
+    _readings_sql(f"{_p}_over_rows_bounded",
+                "SELECT k, v, ts, SUM(v) OVER w AS s, COUNT(v) OVER w AS c, MIN(v) OVER w AS mi, "
+                "MAX(price) OVER w AS mp, AVG(v) OVER w AS av FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+                mode=_mode)
+    _readings_sql(f"{_p}_over_range_interval",
+                "SELECT k, v, ts, SUM(v) OVER w AS s, COUNT(*) OVER w AS c, MAX(price) OVER w AS mp,"
+                " AVG(price) OVER w AS ap FROM readings WINDOW w AS (PARTITION BY k ORDER BY ts "
+                "RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW)", mode=_mode)
+    _readings_sql(f"{_p}_over_rows_unbounded",
+                "SELECT k, v, SUM(price) OVER w AS sp, AVG(price) OVER w AS ap, COUNT(v) OVER w AS c,"
+                " MIN(price) OVER w AS mp FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY ts ROWS UNBOUNDED PRECEDING)", mode=_mode)
+    _readings_sql(f"{_p}_over_range_unbounded",
+                "SELECT k, v, ts, SUM(v) OVER (PARTITION BY k ORDER BY ts) AS s, "
+                "MAX(v) OVER (PARTITION BY k ORDER BY ts) AS m FROM readings", mode=_mode)
+    _readings_sql(f"{_p}_over_global_rows",
+                "SELECT k, v, ts, SUM(v) OVER (ORDER BY ts ROWS 3 PRECEDING) AS s, "
+                "MIN(k) OVER (ORDER BY ts ROWS 3 PRECEDING) AS mk FROM readings", mode=_mode)
+    _readings_sql(f"{_p}_over_range_in_expression",
+                "SELECT k, v, v * 10 + COUNT(*) OVER (PARTITION BY k ORDER BY ts RANGE BETWEEN "
+                "INTERVAL '30' MINUTE PRECEDING AND CURRENT ROW) AS x FROM readings WHERE v > 2",
+                mode=_mode)
+    _readings_sql(f"{_p}_row_number_running",
+                "SELECT k, v, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts) AS rn FROM readings",
+                mode=_mode)
+    _readings_sql(f"{_p}_topn_with_rank",
+                "SELECT * FROM (SELECT k, v, ts, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC)"
+                " AS rn FROM readings) WHERE rn <= 2", mode=_mode)
+    _readings_sql(f"{_p}_topn_without_rank",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY v DESC)"
+                " AS rn FROM readings) WHERE rn <= 2", mode=_mode)
+    _readings_sql(f"{_p}_topn_rank_range",
+                "SELECT * FROM (SELECT k, v, price, ROW_NUMBER() OVER (PARTITION BY k ORDER BY "
+                "price ASC) AS rn FROM readings) WHERE rn >= 2 AND rn < 4 AND v > 3", mode=_mode)
+    _readings_sql(f"{_p}_topn_global",
+                "SELECT * FROM (SELECT k, v, price, ROW_NUMBER() OVER (ORDER BY price DESC) AS rn "
+                "FROM readings) WHERE rn <= 3", mode=_mode)
+    _readings_sql(f"{_p}_topn_of_aggregate",
+                "SELECT * FROM (SELECT k, total, ROW_NUMBER() OVER (ORDER BY total DESC) AS rn "
+                "FROM (SELECT k, SUM(v) AS total FROM readings GROUP BY k)) WHERE rn <= 2",
+                mode=_mode)
+    _readings_sql(f"{_p}_dedup_first_rowtime",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts ASC)"
+                " AS rn FROM readings) WHERE rn = 1", mode=_mode)
+    _readings_sql(f"{_p}_dedup_last_rowtime",
+                "SELECT k, v, ts FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY ts "
+                "DESC) AS rn FROM readings) WHERE rn = 1", mode=_mode)
+    _readings_sql(f"{_p}_over_non_time_range",
+                "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY v) AS s, COUNT(*) OVER "
+                "(PARTITION BY k ORDER BY v) AS c FROM readings", mode=_mode,
+                note="ordered by a non-time column: an updating result on a stream")
+    _readings_sql(f"{_p}_over_non_time_rows",
+                "SELECT k, price, SUM(price) OVER w AS s, MIN(v) OVER w AS m FROM readings "
+                "WINDOW w AS (PARTITION BY k ORDER BY price ROWS UNBOUNDED PRECEDING)", mode=_mode)
+    _readings_sql(f"{_p}_row_number_non_time",
+                "SELECT k, v, price, ROW_NUMBER() OVER (PARTITION BY k ORDER BY price) AS rn "
+                "FROM readings",
+                mode=_mode)
+    _readings_sql(f"{_p}_order_by_limit",
+                "SELECT k, v, price FROM readings ORDER BY price DESC LIMIT 3", mode=_mode,
+                ordered=_mode == "batch")
+
+_readings_sql("stream_over_proctime_rows",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY pt ROWS 1 PRECEDING) AS s, "
+            "COUNT(*) OVER (PARTITION BY k ORDER BY pt ROWS 1 PRECEDING) AS c FROM readings")
+_readings_sql("stream_over_proctime_unbounded",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY pt) AS s FROM readings")
+_readings_sql("stream_dedup_first_proctime",
+            "SELECT k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY pt ASC) AS rn "
+            "FROM readings) WHERE rn = 1")
+_readings_sql("stream_dedup_last_proctime",
+            "SELECT k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY pt DESC) AS rn"
+            " FROM readings) WHERE rn = 1")
+_readings_sql("stream_order_by_rowtime", "SELECT k, v, ts FROM readings ORDER BY ts, v DESC",
+            ordered=True)
+_readings_sql("stream_order_by_rowtime_desc", "SELECT k, v, ts FROM readings ORDER BY ts DESC",
+            ordered=True, note="rejected: a stream sorts on a time attribute ascending")
+_readings_sql("stream_over_desc",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts DESC) AS s FROM readings",
+            note="rejected: an OVER window on a stream is ordered ascending")
+_readings_sql("stream_over_two_windows",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS 1 PRECEDING) AS s, "
+            "COUNT(*) OVER (PARTITION BY k ORDER BY ts) AS c FROM readings",
+            note="rejected: one window per SELECT on a stream")
+_readings_sql("stream_over_following",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 "
+            "FOLLOWING) AS s FROM readings", note="rejected: no FOLLOWING on a stream")
+_readings_sql("stream_over_bounded_non_time",
+            "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY v ROWS 1 PRECEDING) AS s FROM readings",
+            note="rejected: a bounded OVER window on a stream is ordered by time")
+_readings_sql("stream_rank_function",
+            "SELECT * FROM (SELECT k, v, RANK() OVER (PARTITION BY k ORDER BY v DESC) AS r "
+            "FROM readings) WHERE r <= 2", note="rejected: RANK() on a stream")
+_readings_sql("batch_over_rows_following",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 "
+            "FOLLOWING) AS s, MIN(price) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 1 PRECEDING "
+            "AND 1 FOLLOWING) AS mp FROM readings", mode="batch")
+_readings_sql("batch_over_range_numeric",
+            "SELECT k, v, COUNT(*) OVER (PARTITION BY k ORDER BY v RANGE BETWEEN 2 PRECEDING AND 3"
+            " FOLLOWING) AS c, SUM(price) OVER (PARTITION BY k ORDER BY v DESC RANGE BETWEEN 5 "
+            "PRECEDING AND CURRENT ROW) AS sp FROM readings", mode="batch")
+_readings_sql("batch_over_rows_preceding_only",
+            "SELECT k, v, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND 1 "
+            "PRECEDING) AS s, AVG(price) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND UNBOUNDED FOLLOWING) AS ap FROM readings", mode="batch")
+_sql("batch_over_orders_frames",
+     "SELECT order_id, customer_id, SUM(amount) OVER (PARTITION BY customer_id ORDER BY order_id "
+     "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s2, MAX(product) OVER (ORDER BY amount "
+     "ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS mp, AVG(quantity) OVER (ORDER BY order_date "
+     "RANGE BETWEEN INTERVAL '1' DAY PRECEDING AND CURRENT ROW) AS aq FROM orders")
+
+
+def _over_table(name: str, mode: str, build: Callable[[Any, Api, Any], Any]) -> None:
+    def run(t_env: Any, api: Api) -> Any:
+        register_readings(t_env)
+        return build(t_env.from_path("readings"), api, _over_window_api(api))
+
+    CASES.append(Case(name, mode, None, run))
+
+
+for _mode in ("streaming", "batch"):
+    _p = "stream" if _mode == "streaming" else "batch"
+    _over_table(f"{_p}_tbl_over_unbounded_range", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts"))
+        .preceding(api.expressions.UNBOUNDED_RANGE).alias("w")).select(
+        api.col("k"), api.col("v"), api.col("v").sum.over(api.col("w")).alias("s"),
+        api.col("price").max.over(api.col("w")).alias("mp")))
+    _over_table(f"{_p}_tbl_over_row_interval", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts"))
+        .preceding(api.expressions.row_interval(1)).following(api.expressions.CURRENT_ROW)
+        .alias("w")).select(api.col("k"), api.col("v"),
+                            api.col("v").count.over(api.col("w")).alias("c"),
+                            api.col("v").avg.over(api.col("w")).alias("a")))
+    _over_table(f"{_p}_tbl_over_hours", _mode, lambda t, api, Over: t.over_window(
+        Over.partition_by(api.col("k")).order_by(api.col("ts")).preceding(api.lit(1).hours)
+        .alias("w")).select(api.col("k"), api.col("ts"),
+                            api.col("v").sum.over(api.col("w")).alias("s")))
+_over_table("stream_tbl_over_unbounded_row_global", "streaming", lambda t, api, Over: t.over_window(
+    Over.order_by(api.col("ts")).preceding(api.expressions.UNBOUNDED_ROW).alias("w")).select(
+    api.col("k"), api.col("v"), api.col("v").min.over(api.col("w")).alias("m")))
+
+
+# ---- streaming changelogs: outer joins, set operations, aggregates over joins -----------------
+# Updating results: the recorder keeps the changelog (rows and kinds) besides the final rows.
+
+_ORDERS_PER_CUSTOMER = "SELECT customer_id AS k, SUM(quantity) AS q FROM orders GROUP BY customer_id"
+_CUSTOMERS_PER_DECADE = "SELECT age / 10 AS k, COUNT(*) AS n FROM customers GROUP BY age / 10"
+
+_sql("stream_left_join",
+     "SELECT o.order_id, o.customer_id, c.name FROM orders o "
+     "LEFT JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_right_join",
+     "SELECT o.order_id, c.id, c.name FROM orders o "
+     "RIGHT JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_full_join",
+     "SELECT o.order_id, o.customer_id, c.id, c.name FROM orders o "
+     "FULL JOIN customers c ON o.customer_id = c.id", mode="streaming")
+_sql("stream_left_join_residual",
+     "SELECT c.name, o.order_id, o.amount FROM customers c "
+     "LEFT JOIN orders o ON c.id = o.customer_id AND o.amount > 5", mode="streaming",
+     note="a non-equi condition decides which pairs match")
+_sql("stream_left_join_updating_right",
+     "SELECT c.id, c.name, s.cnt FROM customers c LEFT JOIN "
+     "(SELECT customer_id, COUNT(*) AS cnt FROM orders GROUP BY customer_id) s "
+     "ON c.id = s.customer_id", mode="streaming")
+_sql("stream_right_join_updating_left",
+     f"SELECT a.k, a.q, c.name FROM ({_ORDERS_PER_CUSTOMER}) a "
+     "RIGHT JOIN customers c ON a.k = c.id", mode="streaming")
+_sql("stream_full_join_updating_both",
+     f"SELECT a.k, a.q, b.k AS decade, b.n FROM ({_ORDERS_PER_CUSTOMER}) a "
+     f"FULL JOIN ({_CUSTOMERS_PER_DECADE}) b ON a.k = b.k", mode="streaming")
+_sql("stream_union",
+     "SELECT customer_id FROM orders UNION SELECT id FROM customers", mode="streaming")
+_sql("stream_intersect",
+     "SELECT customer_id FROM orders INTERSECT SELECT id FROM customers", mode="streaming")
+_sql("stream_intersect_all",
+     "SELECT a, d FROM nums INTERSECT ALL SELECT a, d FROM nums WHERE e", mode="streaming")
+_sql("stream_except",
+     "SELECT product FROM orders EXCEPT SELECT product FROM orders WHERE amount > 10",
+     mode="streaming")
+_sql("stream_except_all",
+     "SELECT a, d FROM nums EXCEPT ALL SELECT a, d FROM nums WHERE e IS NOT NULL",
+     mode="streaming")
+_sql("stream_union_updating",
+     "SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id "
+     "UNION SELECT id, CAST(age / 20 AS BIGINT) FROM customers", mode="streaming")
+_sql("stream_except_updating",
+     "SELECT customer_id FROM (SELECT customer_id, COUNT(*) AS c FROM orders "
+     "GROUP BY customer_id) WHERE c < 3 EXCEPT SELECT id FROM customers WHERE age > 40",
+     mode="streaming", note="the left input retracts a row when its count reaches 3")
+_sql("stream_intersect_all_updating",
+     "SELECT c FROM (SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id) "
+     "INTERSECT ALL SELECT CAST(quantity AS BIGINT) FROM orders", mode="streaming")
+_sql("stream_union_all_updating",
+     "SELECT customer_id, COUNT(*) AS c FROM orders GROUP BY customer_id "
+     "UNION ALL SELECT id, CAST(age AS BIGINT) FROM customers", mode="streaming",
+     note="UNION ALL keeps the kinds of its updating input")
+_sql("stream_agg_join_agg",
+     f"SELECT b.n, COUNT(*) AS groups_, SUM(a.q) AS q FROM ({_ORDERS_PER_CUSTOMER}) a "
+     f"JOIN ({_CUSTOMERS_PER_DECADE}) b ON a.k = b.k GROUP BY b.n", mode="streaming",
+     note="an aggregate over an inner join of two aggregates")
+_sql("stream_agg_left_join_agg",
+     "SELECT c.country, COUNT(*) AS customers, SUM(s.cnt) AS orders_ FROM customers c LEFT JOIN "
+     "(SELECT customer_id, COUNT(*) AS cnt FROM orders GROUP BY customer_id) s "
+     "ON c.id = s.customer_id GROUP BY c.country", mode="streaming",
+     note="an aggregate over an outer join of an aggregate")
+
+_sql("stream_in_subquery",
+     "SELECT order_id, customer_id FROM orders "
+     "WHERE customer_id IN (SELECT id FROM customers WHERE age > 30)", mode="streaming")
+_sql("stream_not_exists",
+     "SELECT id, name FROM customers c "
+     "WHERE NOT EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id)", mode="streaming")
+_sql("stream_not_in_with_null",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE amount > 5)", mode="streaming",
+     note="the subquery holds a NULL: NOT IN is never true once it arrives")
+_sql("stream_not_in",
+     "SELECT id, name FROM customers WHERE id NOT IN "
+     "(SELECT customer_id FROM orders WHERE customer_id IS NOT NULL AND amount > 5)",
+     mode="streaming")
+_sql("stream_exists_updating",
+     "SELECT customer_id, cnt FROM (SELECT customer_id, COUNT(*) AS cnt FROM orders "
+     "GROUP BY customer_id) s WHERE EXISTS "
+     "(SELECT * FROM customers c WHERE c.id = s.customer_id AND c.age > 30)", mode="streaming")
+
+
+@_tbl("stream_tbl_full_outer_join", mode="streaming")
+def _(t_env, api):
+    col = api.col
+    o = t_env.from_path("orders").select(col("order_id"), col("customer_id"))
+    c = t_env.from_path("customers").select(col("id"), col("country"))
+    return o.full_outer_join(c, col("customer_id") == col("id"))
+
+
+@_tbl("stream_tbl_minus_all", mode="streaming")
+def _(t_env, api):
+    col = api.col
+    a = t_env.from_path("nums").select(col("a"), col("e"))
+    b = t_env.from_path("nums").where(col("b") > 0).select(col("a"), col("e"))
+    return a.minus_all(b)
+
+# ---- windows: window TVFs, window aggregation, Top-N, dedup, joins, group windows ----------
+
+_TUMBLE = "TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES))"
+_AGGS = ("COUNT(*) AS n, SUM(price) AS total, AVG(price) AS avg_price, MIN(qty) AS min_qty, "
+         "MAX(bidder) AS last_bidder, COUNT(DISTINCT bidder) AS bidders, AVG(qty) AS avg_qty")
+
+for _mode in ("streaming", "batch"):
+    _sfx = "" if _mode == "streaming" else "_batch"
+    _sql(f"win_tumble_agg{_sfx}",
+         f"SELECT item, window_start, window_end, {_AGGS} FROM {_TUMBLE} "
+         "GROUP BY item, window_start, window_end", mode=_mode)
+    _sql(f"win_hop_agg{_sfx}",
+         "SELECT window_start, window_end, COUNT(*) AS n, SUM(qty) AS q, MAX(price) AS top "
+         "FROM TABLE(HOP(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES, "
+         "INTERVAL '10' MINUTES)) GROUP BY window_start, window_end", mode=_mode)
+    _sql(f"win_cumulate_agg{_sfx}",
+         "SELECT item, window_start, window_end, COUNT(*) AS n, SUM(price) AS total "
+         "FROM TABLE(CUMULATE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '4' MINUTES, "
+         "INTERVAL '12' MINUTES)) GROUP BY item, window_start, window_end", mode=_mode)
+    _sql(f"win_session_agg{_sfx}",
+         "SELECT item, window_start, window_end, COUNT(*) AS n, SUM(qty) AS q "
+         "FROM TABLE(SESSION(TABLE win_bids PARTITION BY item, DESCRIPTOR(ts), "
+         "INTERVAL '2' MINUTES)) GROUP BY item, window_start, window_end", mode=_mode,
+         note="PyFlink runs no SESSION windows in batch mode; Volley does")
+    _sql(f"win_tvf_tumble{_sfx}",
+         f"SELECT bid_id, item, window_start, window_end FROM {_TUMBLE}", mode=_mode)
+    _sql(f"win_tvf_hop{_sfx}",
+         "SELECT bid_id, window_start, window_end FROM TABLE(HOP(TABLE win_bids, "
+         "DESCRIPTOR(ts), INTERVAL '3' MINUTES, INTERVAL '7' MINUTES))", mode=_mode)
+    _sql(f"win_legacy_tumble{_sfx}",
+         "SELECT item, TUMBLE_START(ts, INTERVAL '5' MINUTE) AS ws, "
+         "TUMBLE_END(ts, INTERVAL '5' MINUTE) AS we, COUNT(*) AS n, SUM(price) AS total "
+         "FROM win_bids GROUP BY TUMBLE(ts, INTERVAL '5' MINUTE), item", mode=_mode)
+del _mode, _sfx
+
+_sql("win_tvf_tumble_all", f"SELECT * FROM {_TUMBLE}", mode="streaming")
+_sql("win_tvf_cumulate",
+     "SELECT bid_id, window_start, window_end, window_time FROM TABLE(CUMULATE(TABLE win_bids, "
+     "DESCRIPTOR(ts), INTERVAL '5' MINUTES, INTERVAL '15' MINUTES))", mode="streaming")
+_sql("win_tvf_session",
+     "SELECT * FROM TABLE(SESSION(TABLE win_bids PARTITION BY item, DESCRIPTOR(ts), "
+     "INTERVAL '2' MINUTES))", mode="streaming")
+_sql("win_tvf_tumble_offset",
+     "SELECT bid_id, window_start, window_end FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), "
+     "INTERVAL '5' MINUTES, INTERVAL '1' MINUTES))", mode="streaming")
+_sql("win_tumble_agg_window_time",
+     "SELECT item, window_start, window_end, window_time, COUNT(*) AS n FROM "
+     f"{_TUMBLE} GROUP BY item, window_start, window_end, window_time", mode="streaming")
+_sql("win_tumble_agg_named_args",
+     "SELECT window_start, window_end, COUNT(*) AS n FROM TABLE(TUMBLE(DATA => TABLE win_bids, "
+     "TIMECOL => DESCRIPTOR(ts), SIZE => INTERVAL '10' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_hop_agg_named_args",
+     "SELECT window_start, window_end, SUM(qty) AS q FROM TABLE(HOP(DATA => TABLE win_bids, "
+     "TIMECOL => DESCRIPTOR(ts), SLIDE => INTERVAL '5' MINUTES, SIZE => INTERVAL '15' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_tumble_agg_where_having",
+     f"SELECT item, window_start, COUNT(*) AS n, SUM(qty) AS q FROM {_TUMBLE} "
+     "WHERE price > 2 GROUP BY item, window_start, window_end HAVING COUNT(*) > 1",
+     mode="streaming")
+_sql("win_tumble_agg_global",
+     f"SELECT window_start, window_end, COUNT(*) AS n, MIN(price) AS low FROM {_TUMBLE} "
+     "GROUP BY window_start, window_end", mode="streaming")
+_sql("win_tumble_agg_expressions",
+     f"SELECT UPPER(item) AS item, window_end, SUM(price * qty) AS turnover, "
+     f"COUNT(*) FILTER (WHERE qty > 1) AS multi FROM {_TUMBLE} "
+     "GROUP BY UPPER(item), window_start, window_end", mode="streaming")
+_sql("win_group_by_window_start_only",
+     f"SELECT window_start, COUNT(*) AS n FROM {_TUMBLE} GROUP BY window_start",
+     mode="streaming", note="not a window aggregation (no window_end): an updating GROUP BY")
+_sql("win_session_agg_global",
+     "SELECT window_start, window_end, COUNT(*) AS n FROM TABLE(SESSION(TABLE win_bids, "
+     "DESCRIPTOR(ts), INTERVAL '2' MINUTES)) GROUP BY window_start, window_end",
+     mode="streaming")
+_sql("win_session_agg_named_args",
+     "SELECT item, window_start, window_end, COUNT(*) AS n FROM TABLE(SESSION(DATA => TABLE "
+     "win_bids PARTITION BY item, TIMECOL => DESCRIPTOR(ts), GAP => INTERVAL '2' MINUTES)) "
+     "GROUP BY item, window_start, window_end", mode="streaming")
+_sql("win_cascade",
+     "SELECT window_start, window_end, SUM(n) AS n, MAX(total) AS best FROM TABLE(TUMBLE("
+     "TABLE win_per_item, DESCRIPTOR(rt), INTERVAL '10' MINUTES)) "
+     "GROUP BY window_start, window_end", mode="streaming",
+     note="a window aggregation over a window aggregation's window_time")
+_sql("win_tvf_column_clash",
+     "SELECT * FROM TABLE(TUMBLE(TABLE win_per_item_bounds, DESCRIPTOR(window_time), "
+     "INTERVAL '10' MINUTES))", mode="streaming",
+     note="the input already has window_start/window_end columns")
+_sql("win_proctime_agg",
+     "SELECT item, window_start, window_end, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE win_bids_pt, "
+     "DESCRIPTOR(pt), INTERVAL '10' MINUTES)) GROUP BY item, window_start, window_end",
+     mode="streaming", note="processing-time windows do not close when bounded input ends")
+_sql("win_legacy_hop",
+     "SELECT HOP_START(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS ws, "
+     "HOP_END(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS we, "
+     "HOP_ROWTIME(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE) AS wt, COUNT(*) AS n "
+     "FROM win_bids GROUP BY HOP(ts, INTERVAL '5' MINUTE, INTERVAL '10' MINUTE)",
+     mode="streaming")
+_sql("win_legacy_session",
+     "SELECT item, SESSION_START(ts, INTERVAL '2' MINUTE) AS ws, "
+     "SESSION_END(ts, INTERVAL '2' MINUTE) AS we, SESSION_ROWTIME(ts, INTERVAL '2' MINUTE) AS wt, "
+     "SUM(qty) AS q FROM win_bids GROUP BY SESSION(ts, INTERVAL '2' MINUTE), item",
+     mode="streaming")
+_sql("win_legacy_tumble_rowtime_having",
+     "SELECT TUMBLE_ROWTIME(ts, INTERVAL '10' MINUTE) AS wt, COUNT(*) AS n FROM win_bids "
+     "GROUP BY TUMBLE(ts, INTERVAL '10' MINUTE) HAVING COUNT(*) > 3", mode="streaming")
+_sql("win_legacy_proctime",
+     "SELECT item, TUMBLE_START(pt, INTERVAL '10' MINUTE) AS ws, "
+     "TUMBLE_PROCTIME(pt, INTERVAL '10' MINUTE) AS wp, COUNT(*) AS n FROM win_bids_pt "
+     "GROUP BY TUMBLE(pt, INTERVAL '10' MINUTE), item", mode="streaming",
+     note="processing-time windows do not close when bounded input ends")
+
+_TOP = ("SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end "
+        "ORDER BY {order}) AS rn FROM {source}) WHERE {filter}")
+_sql("win_topn_over_aggregate",
+     _TOP.format(order="total DESC", filter="rn <= 2", source=(
+         "(SELECT item, window_start, window_end, window_time, SUM(price) AS total FROM "
+         f"{_TUMBLE} GROUP BY item, window_start, window_end, window_time)")), mode="streaming")
+_sql("win_topn_over_tvf",
+     _TOP.format(order="price DESC", filter="rn <= 2", source=_TUMBLE), mode="streaming")
+_sql("win_topn_rn_lt",
+     "SELECT bid_id, item, window_start, rn FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+     f"window_start, window_end, item ORDER BY qty ASC) AS rn FROM {_TUMBLE}) WHERE rn < 2",
+     mode="streaming")
+_sql("win_dedup_first",
+     "SELECT bid_id, item, window_start, window_end FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
+     f"BY window_start, window_end, item ORDER BY ts ASC) AS rn FROM {_TUMBLE}) WHERE rn = 1",
+     mode="streaming")
+_sql("win_dedup_last",
+     "SELECT bid_id, item, window_start, window_end FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
+     f"BY window_start, window_end, item ORDER BY ts DESC) AS rn FROM {_TUMBLE}) WHERE rn <= 1",
+     mode="streaming")
+_sql("win_topn_rank_rejected",
+     _TOP.format(order="price DESC", filter="rn <= 2", source=_TUMBLE).replace(
+         "ROW_NUMBER()", "RANK()"), mode="streaming", note="window Top-N takes ROW_NUMBER only")
+
+_L = "(SELECT * FROM TABLE(TUMBLE(TABLE win_bids, DESCRIPTOR(ts), INTERVAL '5' MINUTES)))"
+_R = "(SELECT * FROM TABLE(TUMBLE(TABLE win_asks, DESCRIPTOR(ts), INTERVAL '5' MINUTES)))"
+_ON = "L.window_start = R.window_start AND L.window_end = R.window_end AND L.item = R.item"
+_sql("win_join_inner",
+     f"SELECT L.bid_id, R.ask_id, L.item, L.price, R.price AS ask, L.window_start, L.window_end, "
+     f"L.window_time FROM {_L} L JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_left",
+     f"SELECT L.bid_id, R.ask_id, L.item, L.window_start, R.window_end AS r_end "
+     f"FROM {_L} L LEFT JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_full",
+     f"SELECT L.bid_id, R.ask_id, L.item AS l_item, R.item AS r_item, L.window_start, "
+     f"R.window_start AS r_start FROM {_L} L FULL JOIN {_R} R ON {_ON}", mode="streaming")
+_sql("win_join_residual",
+     f"SELECT L.bid_id, R.ask_id FROM {_L} L JOIN {_R} R ON {_ON} AND L.price < R.price",
+     mode="streaming")
+_sql("win_join_exists",
+     f"SELECT L.bid_id, L.item FROM {_L} L WHERE EXISTS (SELECT * FROM {_R} R WHERE {_ON})",
+     mode="streaming")
+_sql("win_join_not_exists",
+     f"SELECT L.bid_id, L.item FROM {_L} L WHERE NOT EXISTS (SELECT * FROM {_R} R WHERE {_ON})",
+     mode="streaming")
+
+
+@_tbl("win_tbl_tumble", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(5).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").end, col("w").rowtime,
+                    col("price").sum.alias("total"), col("qty").max))
+
+
+@_tbl("win_tbl_slide", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Slide.over(lit(10).minutes).every(lit(5).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"))
+            .select(col("w").start.alias("ws"), col("w").end, col("bid_id").count))
+
+
+@_tbl("win_tbl_session", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Session.with_gap(lit(2).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("item"), col("w"))
+            .select(col("item"), col("w").start, col("w").end, col("qty").sum))
+
+
+@_tbl("win_tbl_tumble_batch", mode="batch")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(10).minutes).on(col("ts")).alias("w")
+    return (t_env.from_path("win_bids").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").end, col("price").avg.alias("avg")))
+
+
+@_tbl("win_tbl_proctime", mode="streaming")
+def _(t_env, api):
+    col, lit = api.col, api.lit
+    w = api.window.Tumble.over(lit(10).minutes).on(col("pt")).alias("w")
+    return (t_env.from_path("win_bids_pt").window(w).group_by(col("w"), col("item"))
+            .select(col("item"), col("w").start, col("w").proctime, col("qty").sum))
 
 
 # ---- time-bounded joins (streaming; the tables are CSV files with a declared watermark) ------

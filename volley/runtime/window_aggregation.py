@@ -1,0 +1,62 @@
+"""Window aggregation's accumulators: the streaming GROUP BY's, folded without a changelog and
+taken out whole when a window fires.
+
+``WindowedAggregation`` is ``GroupAggregation`` (the same accumulators, results and types as
+the unwindowed GROUP BY) with two more moves: ``accumulate`` folds an insert-only batch into
+the groups (its group keys include the window end) without computing the result before and
+after, and ``take`` computes the results of the groups of fired windows and deletes them,
+with their per-value entries (COUNT DISTINCT), which the members index finds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from volley.runtime.stream_aggregate import GroupAggregation, _BatchView, _to_arrow
+
+
+class WindowedAggregation(GroupAggregation):
+    """See the module docstring. Build it with ``retracting=False, expiring=True``."""
+
+    def accumulate(self, batch: pa.RecordBatch) -> np.ndarray:
+        """Fold an insert-only batch into the accumulators without computing a changelog
+        (window aggregation emits groups whole, with ``take``); returns the batch row of each
+        group that did not exist before."""
+        if batch.num_rows == 0:
+            return np.zeros(0, dtype=np.int64)
+        keys = [batch.column(k) for k in self._keys]
+        gids = self._groups.ids(keys)
+        touched, local, first = self._first_seen(gids, self._groups.size)
+        view = _BatchView(batch, None, local, len(touched), keys)
+        for values in self._values.values():
+            values.update(view, touched, self._groups)
+        acc = {name: self._groups.column(name).take(touched) for name in self._names}
+        existed = self._groups.live[touched]
+        for accumulator in self._accumulators:
+            accumulator.update(view, acc, touched)
+        for name, column in acc.items():
+            self._groups.column(name).put(touched, column)
+        self._groups.set_live(touched)
+        return first[~existed]
+
+    def take(self, key_columns: list[pa.Array]) -> list[pa.Array]:
+        """The aggregate results of the groups ``key_columns`` name (each must exist), one
+        array per aggregate; the groups and their values leave the state."""
+        ids = self._groups.lookup(key_columns)
+        if (ids < 0).any():
+            raise RuntimeError("internal: a window fired for a group that holds no rows")
+        gathered = {name: self._groups.column(name).take(ids) for name in self._names}
+        results = []
+        for j, result in enumerate(self._results):
+            data, valid = result(gathered)
+            target = self._out.field(len(self._keys) + j).type
+            results.append(_to_arrow(data, valid, target))
+        for v in self._values.values():
+            assert v.members is not None
+            pids, _ = v.members.members(ids)
+            v.table.delete(pids)
+            v.members.keep(ids, np.zeros(len(pids), dtype=bool))
+        self._groups.delete(ids)
+        self._compact()
+        return results
