@@ -14,7 +14,7 @@ import pytest
 from connector_helpers import make_spec
 
 from volley.connectors import create_source
-from volley.errors import ConnectorError
+from volley.errors import ConnectorError, JobCancelledError
 from volley.physical.job_graph import SourceSpec
 from volley.runtime.sources import SourceReader
 from volley.table import EnvironmentSettings, TableEnvironment
@@ -182,6 +182,8 @@ def test_a_restored_job_reads_only_the_files_it_had_not_read(tmp_path):
         _until_published(out, {1, 2, 3} if "execution.state-recovery.path" not in env_config
                          else {4, 5}, result)
         result.get_job_client().cancel()
+        with pytest.raises(JobCancelledError):  # over, its sink's leftovers cleared, before
+            result.get_job_client().wait(60)   # the next job writes into the directory
         timer.cancel()
         _write(directory, "f2.csv", [4, 5])
     assert _published(out) == [1, 2, 3, 4, 5]  # f1.csv was not read again
