@@ -417,7 +417,9 @@ def temporal_join(left: n.Node, right: n.Node, kind: str, condition: Expr | None
         raise PlanError(
             f"FOR SYSTEM_TIME AS OF must name a time attribute of the left table; got "
             f"{as_of}; declare a WATERMARK on the left table's time column (event time) or a "
-            "PROCTIME() column (processing time) and name it, e.g. FOR SYSTEM_TIME AS OF o.ts"
+            "PROCTIME() column (processing time) and name it, e.g. FOR SYSTEM_TIME AS OF o.ts "
+            "(a batch job has no event time, as in Flink: run an event-time temporal join in "
+            "streaming mode)"
         )
     if condition is None:
         raise PlanError(

@@ -1604,13 +1604,13 @@ def _time_tables(t_env: Any) -> None:
             "'csv.null-literal' = '')")
 
 
-def _time_sql(name: str, sql: str, note: str = "") -> None:
+def _time_sql(name: str, sql: str, note: str = "", mode: str = "streaming") -> None:
     def run(t_env: Any, api: Api, sql: str = sql) -> Any:
         _time_tables(t_env)
         return t_env.sql_query(sql)
 
     run.__doc__ = sql
-    CASES.append(Case(name, "streaming", None, run, False, note or sql))
+    CASES.append(Case(name, mode, None, run, False, note or sql))
 
 
 _time_sql("stream_interval_join_inner",
@@ -1644,6 +1644,9 @@ _time_sql("stream_temporal_join_left",
 _time_sql("stream_temporal_join_residual",
           "SELECT p.pid, r.rate FROM t_payments AS p LEFT JOIN t_rates FOR SYSTEM_TIME AS OF "
           "p.ts AS r ON p.currency = r.currency AND r.rate > 1.05")
+_time_sql("batch_temporal_join",
+          "SELECT p.pid, r.rate FROM t_payments AS p JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r "
+          "ON p.currency = r.currency", mode="batch")
 _time_sql("stream_temporal_join_no_primary_key_in_condition",
           "SELECT p.pid, r.rate FROM t_payments AS p JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r "
           "ON p.amount = r.rate")
