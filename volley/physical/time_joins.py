@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from volley.errors import UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.join_keys import split_equi_condition
-from volley.plan.time_joins import IntervalJoin, LookupJoin, TemporalJoin, lookup_scan, unique_key
+from volley.plan.time_joins import (
+    IntervalJoin,
+    LookupJoin,
+    TemporalJoin,
+    lookup_scan,
+    unique_key,
+    versions,
+)
 
 if TYPE_CHECKING:
     from volley.physical.plan_op import PlanOp
@@ -60,7 +67,12 @@ def _temporal_join(planner: Planner, node: TemporalJoin) -> PlanOp:
                                                            len(node.left.schema.fields))
     params = {"kind": node.kind, "left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
               "residual": residual, "left_time": node.left_time, "right_time": node.right_time}
-    return planner._op("temporal_join", node, params, [node.left, node.right])
+    right = versions(node.right)
+    if right is node.right:
+        return planner._op("temporal_join", node, params, [node.left, node.right])
+    inputs = [node.left, right]
+    return planner._op("temporal_join", node, params, inputs,
+                       input_ops=[planner.plan(i) for i in inputs])
 
 
 def _lookup_join(planner: Planner, node: LookupJoin) -> PlanOp:

@@ -335,6 +335,21 @@ class LookupJoin(n.Node):
                 f"where=[{self.condition}])")
 
 
+def versions(node: n.Node) -> n.Node:
+    """The rows of a versioned table as versions. Under a keep-last deduplication by rowtime
+    (through projections and filters) every row of its input is a version of its key from its
+    time on: the deduplication, which emits only the last row of a key that a batch holds, is
+    read through, so that no version in between is lost."""
+    from volley.plan.ranking import Deduplicate
+
+    if isinstance(node, Deduplicate) and node.keep_last and node.rowtime:
+        return node.input
+    if isinstance(node, (n.Project, n.Filter)):
+        inner = versions(node.input)
+        return node if inner is node.input else replace(node, input=inner)
+    return node
+
+
 def lookup_scan(node: n.Node) -> n.Scan | None:
     """The table scan under projections, filters and a watermark assigner, or None."""
     while isinstance(node, (n.Project, n.Filter, n.WatermarkAssigner)):

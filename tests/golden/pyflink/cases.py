@@ -1572,6 +1572,13 @@ _TIME_TABLES = {
         "p5,EUR,1,2024-01-01 10:20:00", "p6,USD,7,2024-01-01 10:25:00",
         "p7,CHF,4,2024-01-01 10:26:00", "p8,EUR,9,2024-01-01 10:22:00",
     ]),
+    # the same rates as a log without a key (deduplicated into a versioned view below)
+    "t_rate_log": ("currency STRING, rate DECIMAL(5, 2), ts TIMESTAMP(3)", [
+        "EUR,1.10,2024-01-01 09:00:00", "USD,1.00,2024-01-01 09:00:00",
+        "EUR,1.12,2024-01-01 10:03:00", "USD,1.01,2024-01-01 10:02:00",
+        "EUR,1.15,2024-01-01 10:10:00", "GBP,1.30,2024-01-01 10:30:00",
+        "CHF,0.95,2024-01-01 10:26:00",
+    ]),
     # the versioned table: currency (primary key), rate, valid from
     "t_rates": ("currency STRING, rate DECIMAL(5, 2), ts TIMESTAMP(3), "
                 "PRIMARY KEY (currency) NOT ENFORCED", [
@@ -1604,9 +1611,12 @@ def _time_tables(t_env: Any) -> None:
             "'csv.null-literal' = '')")
 
 
-def _time_sql(name: str, sql: str, note: str = "", mode: str = "streaming") -> None:
+def _time_sql(name: str, sql: str, note: str = "", mode: str = "streaming",
+              setup: tuple[str, ...] = ()) -> None:
     def run(t_env: Any, api: Api, sql: str = sql) -> Any:
         _time_tables(t_env)
+        for statement in setup:
+            t_env.execute_sql(statement)
         return t_env.sql_query(sql)
 
     run.__doc__ = sql
@@ -1644,6 +1654,13 @@ _time_sql("stream_temporal_join_left",
 _time_sql("stream_temporal_join_residual",
           "SELECT p.pid, r.rate FROM t_payments AS p LEFT JOIN t_rates FOR SYSTEM_TIME AS OF "
           "p.ts AS r ON p.currency = r.currency AND r.rate > 1.05")
+_time_sql("stream_temporal_join_deduplicated_view",
+          "SELECT p.pid, r.rate, r.ts FROM t_payments AS p JOIN t_rates_last FOR SYSTEM_TIME AS OF "
+          "p.ts AS r ON p.currency = r.currency",
+          setup=("DROP TEMPORARY VIEW IF EXISTS t_rates_last",
+                 "CREATE TEMPORARY VIEW t_rates_last AS SELECT currency, rate, ts FROM (SELECT *, "
+                 "ROW_NUMBER() OVER (PARTITION BY currency ORDER BY ts DESC) AS rn FROM t_rate_log)"
+                 " WHERE rn = 1"))
 _time_sql("batch_temporal_join",
           "SELECT p.pid, r.rate FROM t_payments AS p JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r "
           "ON p.currency = r.currency", mode="batch")
