@@ -171,3 +171,18 @@ def test_batch_session_windows_equal_streaming_ones() -> None:
     """PyFlink refuses SESSION windows in batch mode; Volley's are the streaming ones."""
     _names, _types, rows = _run("win_session_agg_batch")
     assert canon_module.sort_rows(rows) == GOLDENS["win_session_agg"]["rows"]
+
+
+INSERT_ONLY = [name for name in STREAMING if not GOLDENS[name].get("row_kinds")]
+
+
+@pytest.mark.parametrize("name", INSERT_ONLY)
+def test_streaming_cases_pyflink_answered_with_inserts_only_emit_inserts_only(name: str) -> None:
+    """The changelog's kinds, not only its rows: where PyFlink emitted only +I, so does Volley
+    (an interval or temporal join's outer rows are inserts, never retractions)."""
+    case = cases_module.CASES_BY_NAME[name]
+    t_env, api = _env(case.mode)
+    table = t_env.sql_query(case.sql) if case.sql else case.table(t_env, api)
+    with table.execute().collect() as rows:
+        kinds = {row.get_row_kind().value for row in rows}
+    assert kinds <= {0}

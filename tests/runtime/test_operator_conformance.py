@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime
 import os
+import pathlib
 import random
+import tempfile
 from collections import Counter
 
 import pyarrow as pa
@@ -108,7 +110,18 @@ QUERIES = [
     ("streaming", "SELECT k, v FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY pt) AS rn"
                   " FROM e) WHERE rn = 1"),
     ("streaming", "SELECT k, v, ts FROM e ORDER BY ts, v DESC"),
+    ("streaming", "SELECT a.k, a.ts, b.ts AS bts FROM w a JOIN w b ON a.k = b.k AND "
+                  "a.ts BETWEEN b.ts - INTERVAL '5' SECOND AND b.ts + INTERVAL '2' SECOND"),
+    ("streaming", "SELECT a.k, b.k AS bk, b.ts FROM w a FULL JOIN w b ON a.k = b.k AND "
+                  "a.ts > b.ts AND a.ts <= b.ts + INTERVAL '3' SECOND"),
+    ("streaming", "SELECT w.k, w.ts, v.v FROM w LEFT JOIN vt FOR SYSTEM_TIME AS OF w.ts AS v "
+                  "ON w.k = v.k AND v.v > 1"),
+    ("streaming", "SELECT p.k, d.s FROM wp AS p LEFT JOIN d FOR SYSTEM_TIME AS OF p.pt "
+                  "ON p.k = d.k"),
 ]
+#: the lookup join's table: a file it reads when it opens
+LOOKUP = pathlib.Path(tempfile.mkdtemp(prefix="conformance-lookup-")) / "d.csv"
+LOOKUP.write_text("1,one\n2,two\n3,three\n2,deux\n")
 
 
 @udf(result_type=DataTypes.BIGINT())
@@ -128,6 +141,14 @@ def _specs() -> list[tuple[str, OperatorSpec]]:
         t_env.execute_sql("CREATE TABLE w (k BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS "
                           "ts - INTERVAL '1' SECOND) WITH ('connector' = 'filesystem', "
                           "'path' = '/nonexistent', 'format' = 'csv')")
+        t_env.execute_sql("CREATE TABLE vt (k BIGINT, v BIGINT, ts TIMESTAMP(3), PRIMARY KEY (k) "
+                          "NOT ENFORCED, WATERMARK FOR ts AS ts) WITH ('connector' = "
+                          "'filesystem', 'path' = '/nonexistent', 'format' = 'csv')")
+        t_env.execute_sql("CREATE TABLE wp (k BIGINT, pt AS PROCTIME()) WITH ('connector' = "
+                          "'filesystem', 'path' = '/nonexistent', 'format' = 'csv')")
+        t_env.execute_sql(f"CREATE TABLE d (k BIGINT, s STRING, PRIMARY KEY (k) NOT ENFORCED) "
+                          f"WITH ('connector' = 'filesystem', 'path' = '{LOOKUP}', "
+                          "'format' = 'csv')")
         # a time attribute an OVER window orders by is never NULL
         t_env.execute_sql("CREATE TABLE e (k BIGINT, v BIGINT, s STRING, ts TIMESTAMP(3) NOT "
                           "NULL, pt AS PROCTIME(), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) "

@@ -5,6 +5,13 @@ skipping hidden names (``.``/``_`` prefixes, such as in-progress files and ``_SU
 file is a split, named by its path relative to ``path``; a split's position is the number of the
 file's rows emitted, and a resumed read skips that many.
 
+With ``source.monitor-interval`` (Flink's continuous file monitoring) the source never ends: it
+lists ``path`` again every interval and reads each file it has not read yet, once, in sorted
+order of discovery (a file is known by its path; files that change after they were read are not
+read again). It is one split whatever the parallelism; its position is the set of files read so
+far plus the file being read and the rows of it emitted, so a restored job reads neither a file
+nor a row twice.
+
 Sink (``filesystem_sink``): ``path`` is a directory that receives part files named as Flink names
 them, ``part-<uuid>-<subtask>-<n>``, rolled at ``sink.rolling-policy.file-size``. Parts are
 written hidden and published by ``commit`` when the checkpoint covering them completes, so readers
@@ -15,6 +22,7 @@ options instead gets ONE file at ``path``, as 1.11's CSV sink wrote (the seed pr
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -26,9 +34,10 @@ from volley.connectors.options import TableOptions
 from volley.errors import ConnectorError, UnsupportedFeatureError
 from volley.plan.types import RowField, RowType
 
-FILESYSTEM_OPTIONS = ("connector", "path", "format")
+MONITOR_INTERVAL = "source.monitor-interval"
+#: ``source.report-statistics`` only feeds Flink's cost-based optimizer, which Volley has not
+FILESYSTEM_OPTIONS = ("connector", "path", "format", MONITOR_INTERVAL, "source.report-statistics")
 FILESYSTEM_PREFIXES = (
-    "source.",
     "sink.",
     "partition.",
     "streaming-source.",
@@ -103,6 +112,88 @@ class FileSystemSource(TableSource):
         return RowType(fields)
 
 
+class MonitoredFileSystemSource(FileSystemSource):
+    """``source.monitor-interval``: an unbounded source of the files appearing under ``path``
+    (see the module docstring). Its one split's position is ``{"read": [paths...], "file":
+    path or None, "rows": rows of it emitted}`` (paths relative to ``path``)."""
+
+    bounded = False
+
+    def __init__(self, spec: TableSpec, path: str, reader: FormatReader,
+                 interval_ms: int) -> None:
+        super().__init__(spec, path, reader)
+        self.interval_ms = interval_ms
+
+    def splits(self, parallelism: int = 1) -> list[SourceSplit]:
+        """One split: which files are new is known only where the directory is listed."""
+        if not os.path.exists(self.path):
+            raise ConnectorError(
+                f"path {self.path!r} of table {self.spec.name!r} does not exist; expected a "
+                f"directory to monitor for new files ({MONITOR_INTERVAL!r}); create it first"
+            )
+        return [SourceSplit(f"monitor:{os.path.basename(os.path.normpath(self.path))}",
+                            (self.path,))]
+
+    def _listing(self) -> list[str]:
+        """The files under ``path`` now, relative to it (none while it does not exist)."""
+        if os.path.isfile(self.path):
+            return [os.path.basename(self.path)]
+        if not os.path.isdir(self.path):
+            return []
+        return [os.path.relpath(f, self.path) for f in list_files(self.path)]
+
+    def _file(self, name: str) -> str:
+        return self.path if os.path.isfile(self.path) else os.path.join(self.path, name)
+
+    def read_split(
+        self,
+        split: SourceSplit,
+        position: Any | None = None,
+        columns: Sequence[int] | None = None,
+    ) -> Iterator[tuple[pa.RecordBatch, Any]]:
+        """Endless: the files not read yet, each once, then a pause of the monitor interval
+        before the next listing. An empty batch marks each finished file (its position)."""
+        position = position or {}
+        read: tuple[str, ...] = tuple(position.get("read", ()))
+        seen = set(read)
+        current, rows = position.get("file"), int(position.get("rows", 0))
+        empty = pa.RecordBatch.from_pylist([], schema=self._schema(columns))
+        while True:
+            todo = [current] if current is not None else []
+            todo += [f for f in self._listing() if f not in seen and f != current]
+            for name in todo:
+                emitted = rows if name == current else 0
+                for batch in self._reader.read(self._file(name), columns, emitted):
+                    emitted += batch.num_rows
+                    yield batch, {"read": read, "file": name, "rows": emitted}
+                read = (*read, name)
+                seen.add(name)
+                current, rows = None, 0
+                yield empty, {"read": read, "file": None, "rows": 0}
+            time.sleep(self.interval_ms / 1000)
+
+    def _schema(self, columns: Sequence[int] | None) -> pa.Schema:
+        schema = self.spec.schema.to_arrow_schema()
+        return schema if columns is None else pa.schema([schema.field(i) for i in columns])
+
+
+def _interval_ms(spec: TableSpec, options: TableOptions, text: str) -> int:
+    from volley.common.durations import parse_duration_ms
+    from volley.errors import ConfigurationError
+
+    key = options.shown_key(MONITOR_INTERVAL)
+    try:
+        interval = parse_duration_ms(text, key)
+    except ConfigurationError as error:
+        raise ConnectorError(f"{error} (table {spec.name!r})") from None
+    if interval <= 0:
+        raise ConnectorError(
+            f"option {key!r} of table {spec.name!r} must be positive; expected e.g. '10 s', got "
+            f"{text!r}; leave it out to read the files once"
+        )
+    return interval
+
+
 class FileSystemFactory(ConnectorFactory):
     identifier = "filesystem"
 
@@ -122,6 +213,10 @@ class FileSystemFactory(ConnectorFactory):
 
     def create_source(self, spec: TableSpec) -> FileSystemSource:
         options, path, fmt = self._prepare(spec)
+        interval = options.get_str(MONITOR_INTERVAL)
+        if interval is not None:
+            return MonitoredFileSystemSource(spec, path, make_reader(fmt, spec, options),
+                                             _interval_ms(spec, options, interval))
         return FileSystemSource(spec, path, make_reader(fmt, spec, options))
 
     def create_sink(self, spec: TableSpec) -> Any:

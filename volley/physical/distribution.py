@@ -28,7 +28,7 @@ def _requirements(op: PlanOp) -> list[Partitioning]:
     if kind in ("aggregate", "group_aggregate"):
         keys = tuple(p["group_keys"])
         return [Hash(keys) if keys else Single()]
-    if kind in ("hash_join", "stream_join"):
+    if kind in ("hash_join", "stream_join", "interval_join", "temporal_join"):
         if p["left_keys"]:
             left, right = (_values(s) for s in spec.input_schemas)
             types = tuple(key_types(left, right, list(p["left_keys"]), list(p["right_keys"])))

@@ -176,6 +176,10 @@ class PhysicalPlanner:
                             [node.left, node.right])
         if isinstance(node, (n.Sort, n.Rank, n.OverAggregate, TopN, Deduplicate)):
             return plan_window_function(self, node)
+        from volley.physical.time_joins import TIME_JOINS, plan_time_join
+
+        if isinstance(node, TIME_JOINS):
+            return plan_time_join(self, node)
         raise UnsupportedFeatureError(f"plan node {type(node).__name__} cannot be executed yet")
 
     def _splits(self, table: TableSpec) -> int | None:

@@ -53,6 +53,7 @@ class JobHandle:
         self.checkpointing = False
         self._driver: Iterator[None] | None = None
         self._pulled: deque[pa.RecordBatch] = deque()
+        self._peeked: deque[Any] = deque()  # taken off the queue by wait_for_result
 
     def drive(self, steps: Iterator[None]) -> None:
         """Run the job on the client's thread: ``steps`` advances it (see the module doc)."""
@@ -130,8 +131,11 @@ class JobHandle:
         """Block until the job ended; raise its error (the user's, with its traceback), or
         ``TimeoutError`` when ``timeout`` seconds passed first."""
         if self._driver is not None:
+            deadline = None if timeout is None else time.monotonic() + timeout
             while not self._done.is_set() and self._advance():
                 self._pulled.clear()  # nobody asked for them: wait() only waits
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
         try:
             finished = self._done.wait(timeout)
         except KeyboardInterrupt:  # Ctrl-C while waiting stops the job too
@@ -141,6 +145,33 @@ class JobHandle:
             raise TimeoutError(f"job {self.name!r} did not finish within {timeout} s")
         if self._error is not None:
             raise self._error
+
+    def wait_for_result(self, timeout: float | None = None) -> bool:
+        """Block until a result batch can be read or the job ended (True), or ``timeout``
+        seconds passed first (False); nothing is consumed. A job that ended with an error
+        raises it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._driver is not None:
+            while not self._pulled and not self._done.is_set():
+                if not self._advance():
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    return bool(self._pulled) or self._done.is_set()
+        elif not self._peeked:
+            try:
+                self._peeked.append(self._results.get(timeout=timeout))
+            except queue.Empty:
+                return False
+        if self._done.is_set() and not self._ready() and self._error is not None \
+                and not isinstance(self._error, JobCancelledError):
+            raise self._error
+        return True
+
+    def _ready(self) -> bool:
+        """Whether a result batch (not the end marker) waits to be read."""
+        if self._driver is not None:
+            return bool(self._pulled)
+        return bool(self._peeked) and self._peeked[0] is not _END
 
     def cancel(self) -> None:
         if self._done.is_set():
@@ -185,7 +216,7 @@ class JobHandle:
             yield from self._driven_results()
             return
         while True:
-            item = self._results.get()
+            item = self._peeked.popleft() if self._peeked else self._results.get()
             if item is _END:
                 if self._error is not None and not isinstance(self._error, JobCancelledError):
                     raise self._error

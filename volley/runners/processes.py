@@ -493,8 +493,14 @@ class ProcessAttempt:
         return plans
 
     def _start(self) -> None:
+        from volley.runtime.registry import load_kinds
+
         ctx = _context()
         plans = self._plans()
+        # A forked worker inherits the import locks other threads of this process hold: one
+        # that imports a module another thread is importing at the fork waits forever. So the
+        # operator modules are imported here first (waiting out any import in progress).
+        load_kinds({spec.kind for vertex in self.graph.vertices for spec in vertex.chain})
         sys.stdout.flush()
         sys.stderr.flush()
         for plan in plans:

@@ -31,6 +31,9 @@ _BUILTIN_KINDS = {
     "group_aggregate": "volley.runtime.ops_aggregate",
     "hash_join": "volley.runtime.ops_join",
     "stream_join": "volley.runtime.ops_join",
+    "interval_join": "volley.runtime.ops_interval_join",
+    "temporal_join": "volley.runtime.ops_temporal_join",
+    "lookup_join": "volley.runtime.ops_lookup_join",
     "sort": "volley.runtime.ops_blocking",
     "set_op": "volley.runtime.ops_blocking",
     "stream_set_op": "volley.runtime.ops_set",
@@ -71,6 +74,14 @@ def build_operator(spec: OperatorSpec) -> Operator:
         raise KeyError(f"no operator of kind {spec.kind!r} is registered; known kinds: "
                        f"{', '.join(sorted(_FACTORIES))}") from None
     return factory(spec)
+
+
+def load_kinds(kinds: set[str] | list[str]) -> None:
+    """Import the modules defining the built-in ``kinds`` (a runner does, before it forks the
+    processes that build them)."""
+    for kind in kinds:
+        if kind not in _FACTORIES and kind in _BUILTIN_KINDS:
+            importlib.import_module(_BUILTIN_KINDS[kind])
 
 
 def registered_kinds() -> list[str]:

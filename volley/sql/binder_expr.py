@@ -726,4 +726,10 @@ def bind_filter(plan: n.Node, scope: Scope, condition: exp.Expression, context: 
         raise PlanError(
             f"a filter condition must be BOOLEAN; got {cond.type} from {condition.sql()!r}"
         )
+    if isinstance(plan, n.Join):  # FROM a, b WHERE a.ts BETWEEN b.ts - ... : an interval join
+        from volley.plan.time_joins import filter_join
+
+        joined = filter_join(plan, cond)
+        if joined is not None:
+            return joined
     return n.Filter(plan, cond)

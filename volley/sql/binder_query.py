@@ -18,6 +18,7 @@ from sqlglot import exp
 from volley.errors import PlanError, UnknownTableError, UnsupportedFeatureError
 from volley.plan import nodes as n
 from volley.plan.expressions import Call, Cast, Expr, InputRef, Literal
+from volley.plan.time_joins import join_node
 from volley.plan.types import BigIntType, BooleanType, RowField, RowType, common_type
 from volley.plan.windows import as_window_join
 from volley.sql import binder_windows
@@ -115,6 +116,10 @@ class SelectRequest:
 def build_select(plan: n.Node, scope: Scope, req: SelectRequest) -> tuple[n.Node, Scope]:
     if req.where is not None:
         plan = bind_filter(plan, scope, req.where, "WHERE")
+        if not isinstance(plan, n.Filter):  # the WHERE made a join an interval join
+            scope = Scope([ScopeColumn(c.name, f.data_type, c.qualifier)
+                           for c, f in zip(scope.columns, plan.schema.fields, strict=True)],
+                          scope.functions, scope.substitutions, scope.grouped)
     items = _expand_stars(req.items, scope)
     names = _unique_names([output_name(it, i, req.auto_prefix) for i, it in enumerate(items)])
     has_agg = req.group_by is not None or any(contains_aggregate(i) for i in items) or (
@@ -176,15 +181,16 @@ def _strip_alias(node: exp.Expression) -> exp.Expression:
 
 
 def _unique_names(names: list[str]) -> list[str]:
+    """Repeated names get a counter from 0, as Calcite uniquifies them: ``v, v0, v1``."""
     seen: dict[str, int] = {}
     out = []
     for name in names:
         if name in seen:
             seen[name] += 1
-            candidate = f"{name}{seen[name] - 1}"
+            candidate = f"{name}{seen[name] - 2}"
             while candidate in seen:
                 seen[name] += 1
-                candidate = f"{name}{seen[name] - 1}"
+                candidate = f"{name}{seen[name] - 2}"
             seen[candidate] = 1
             out.append(candidate)
         else:
@@ -593,6 +599,10 @@ class QueryBinder:
                 return self._aliased(plan, node, node.alias or None)
             if isinstance(node.this, exp.Anonymous) or node.args.get("this") is None:
                 raise UnsupportedFeatureError(f"table function {node.sql()!r} is not supported yet")
+            if node.args.get("version") is not None:
+                from volley.sql.binder_time import version_outside_join
+
+                version_outside_join(node)
             plan = self.ctes.get(name) or self.lookup_table(name)
             qualifier = node.alias or node.name
             return self._aliased(plan, node, qualifier)
@@ -652,7 +662,12 @@ class QueryBinder:
         return n.Values(row_type, table)
 
     def _join(self, plan: n.Node, scope: Scope, join: exp.Join) -> tuple[n.Node, Scope]:
-        right, right_scope = self._from(join.this)
+        target = join.this
+        version = target.args.get("version") if isinstance(target, exp.Table) else None
+        if version is not None:  # bound below; _from reads the table itself
+            target = target.copy()
+            target.set("version", None)
+        right, right_scope = self._from(target)
         side = (join.side or "").lower()
         kind = {"": "inner", "left": "left", "right": "right", "full": "full"}.get(side)
         if join.kind and join.kind.upper() == "CROSS":
@@ -683,7 +698,19 @@ class QueryBinder:
                 eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
                 cond = eq if cond is None else Call("and", (cond, eq), BooleanType())
             condition = cond
-        return as_window_join(n.Join(plan, right, kind, condition)), combined
+        if version is not None:
+            from volley.sql.binder_time import temporal_join
+
+            node = temporal_join(plan, scope, right, target, version, kind, condition)
+        else:
+            node = join_node(plan, right, kind, condition)
+            if isinstance(node, n.Join):
+                node = as_window_join(node)
+        # the scope has the join's own types (a regular join's time attributes are plain
+        # timestamps; a time-bounded join keeps them)
+        combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)
+                            for c, f in zip(combined.columns, node.schema.fields, strict=True)]
+        return node, combined
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:

@@ -182,7 +182,9 @@ class Table:
             scope = binder_expr.Scope.of(n.Join(self._plan, right._plan, "inner", None).schema,
                                          functions=self._t_env._lookup_function)
             condition = binder_expr.ExprBinder(scope, context="join").bind(_single(predicate))
-        return self._new(n.Join(self._plan, right._plan, kind, condition))
+        from volley.plan.time_joins import join_node
+
+        return self._new(join_node(self._plan, right._plan, kind, condition))
 
     def join(self, right: Table, join_predicate: Any = None) -> Table:
         return self._join(right, join_predicate, "inner")

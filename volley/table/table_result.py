@@ -109,7 +109,6 @@ class TableResult:
             self._job_client = JobClient(job_id) if job_id else None
         self._on_close = on_close
         self._consumed = False
-        self._buffered: list[pa.RecordBatch] | None = None
         self._insert = False  # an INSERT's result: wait() waits for its job
 
     @staticmethod
@@ -144,14 +143,17 @@ class TableResult:
         return self._kind
 
     def wait(self, timeout_ms: int | None = None) -> None:
-        """Wait for the job to end and raise its error. A query's rows are kept for a later
-        ``collect()``/``print()``; ``timeout_ms`` bounds the wait for an INSERT job."""
+        """As in PyFlink: an INSERT's result waits for its job to end (and raises its error); a
+        query's waits until its first row can be read (or its job ended), so it returns on an
+        unbounded query too. ``TimeoutError`` when ``timeout_ms`` passed first."""
         if self._handle is None:
             return
-        if not self._insert and not self._consumed and self._buffered is None:
-            self._buffered = list(self._batches)
+        timeout = None if timeout_ms is None else timeout_ms / 1000
+        if self._insert or self._consumed:
+            self._handle.wait(timeout)
             return
-        self._handle.wait(None if timeout_ms is None else timeout_ms / 1000)
+        if not self._handle.wait_for_result(timeout):
+            raise TimeoutError(f"no result of the query within {timeout_ms} ms")
 
     def collect(self) -> CloseableIterator:
         return CloseableIterator(self._rows(), self._on_close)
@@ -191,9 +193,6 @@ class TableResult:
         if self._consumed:
             raise RuntimeError("this TableResult has already been consumed; execute it again")
         self._consumed = True
-        if self._buffered is not None:
-            yield from self._buffered
-            return
         yield from self._batches
 
     def _rows(self) -> Iterator[Row]:

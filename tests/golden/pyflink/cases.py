@@ -1548,6 +1548,127 @@ def _(t_env, api):
             .select(col("item"), col("w").start, col("w").proctime, col("qty").sum))
 
 
+# ---- time-bounded joins (streaming; the tables are CSV files with a declared watermark) ------
+
+_TIME_TABLES = {
+    # order id, product, order time
+    "t_orders": ("id INT, product STRING, ts TIMESTAMP(3)", [
+        "1,apple,2024-01-01 10:00:00", "2,banana,2024-01-01 10:05:00",
+        "3,cherry,2024-01-01 10:20:00", "1,apple,2024-01-01 10:40:00",
+        "4,durian,2024-01-01 11:00:00", ",fig,2024-01-01 11:05:00",
+        "5,grape,2024-01-01 11:30:00", "2,banana,2024-01-01 12:00:00",
+    ]),
+    # order id, carrier, shipping time
+    "t_shipments": ("order_id INT, carrier STRING, ts TIMESTAMP(3)", [
+        "2,ups,2024-01-01 10:05:00", "1,dhl,2024-01-01 10:30:00",
+        ",dhl,2024-01-01 11:05:00", "1,ups,2024-01-01 11:10:00",
+        "6,fedex,2024-01-01 11:20:00", "5,ups,2024-01-01 11:29:59.999",
+        "3,dhl,2024-01-01 12:30:00", "2,dhl,2024-01-01 13:00:00",
+    ]),
+    # currency, amount, order time
+    "t_payments": ("pid STRING, currency STRING, amount INT, ts TIMESTAMP(3)", [
+        "p1,EUR,2,2024-01-01 10:00:00", "p2,USD,3,2024-01-01 10:01:00",
+        "p3,EUR,5,2024-01-01 10:05:00", "p4,GBP,1,2024-01-01 10:06:00",
+        "p5,EUR,1,2024-01-01 10:20:00", "p6,USD,7,2024-01-01 10:25:00",
+        "p7,CHF,4,2024-01-01 10:26:00", "p8,EUR,9,2024-01-01 10:22:00",
+    ]),
+    # the same rates as a log without a key (deduplicated into a versioned view below)
+    "t_rate_log": ("currency STRING, rate DECIMAL(5, 2), ts TIMESTAMP(3)", [
+        "EUR,1.10,2024-01-01 09:00:00", "USD,1.00,2024-01-01 09:00:00",
+        "EUR,1.12,2024-01-01 10:03:00", "USD,1.01,2024-01-01 10:02:00",
+        "EUR,1.15,2024-01-01 10:10:00", "GBP,1.30,2024-01-01 10:30:00",
+        "CHF,0.95,2024-01-01 10:26:00",
+    ]),
+    # the versioned table: currency (primary key), rate, valid from
+    "t_rates": ("currency STRING, rate DECIMAL(5, 2), ts TIMESTAMP(3), "
+                "PRIMARY KEY (currency) NOT ENFORCED", [
+        "EUR,1.10,2024-01-01 09:00:00", "USD,1.00,2024-01-01 09:00:00",
+        "EUR,1.12,2024-01-01 10:03:00", "USD,1.01,2024-01-01 10:02:00",
+        "EUR,1.15,2024-01-01 10:10:00", "GBP,1.30,2024-01-01 10:30:00",
+        "CHF,0.95,2024-01-01 10:26:00",
+    ]),
+}
+
+
+def _time_tables(t_env: Any) -> None:
+    """(Re)create the CSV tables the time-bounded join cases read (same files for both
+    engines). Each table's watermark lags its time by five minutes and no file is out of order
+    by more, so no row is late however the engine interleaves the two inputs: the results do
+    not depend on when Flink's periodic watermarks happen to fire."""
+    import os
+    import tempfile
+
+    directory = os.path.join(tempfile.gettempdir(), "golden_time_tables")
+    os.makedirs(directory, exist_ok=True)
+    for name, (columns, rows) in _TIME_TABLES.items():
+        path = os.path.join(directory, f"{name}.csv")
+        with open(path, "w") as f:
+            f.write("\n".join(rows) + "\n")
+        t_env.execute_sql(f"DROP TEMPORARY TABLE IF EXISTS {name}")
+        t_env.execute_sql(
+            f"CREATE TEMPORARY TABLE {name} ({columns}, WATERMARK FOR ts AS ts - INTERVAL '5' "
+            f"MINUTE) WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'csv', "
+            "'csv.null-literal' = '')")
+
+
+def _time_sql(name: str, sql: str, note: str = "", mode: str = "streaming",
+              setup: tuple[str, ...] = ()) -> None:
+    def run(t_env: Any, api: Api, sql: str = sql) -> Any:
+        _time_tables(t_env)
+        for statement in setup:
+            t_env.execute_sql(statement)
+        return t_env.sql_query(sql)
+
+    run.__doc__ = sql
+    CASES.append(Case(name, mode, None, run, False, note or sql))
+
+
+_time_sql("stream_interval_join_inner",
+          "SELECT o.id, o.product, s.carrier, o.ts, s.ts AS shipped FROM t_orders o JOIN "
+          "t_shipments s ON o.id = s.order_id AND s.ts BETWEEN o.ts AND o.ts + INTERVAL '1' HOUR")
+_time_sql("stream_interval_join_left",
+          "SELECT o.id, o.product, s.carrier, o.ts, s.ts AS shipped FROM t_orders o LEFT JOIN "
+          "t_shipments s ON o.id = s.order_id AND s.ts BETWEEN o.ts AND o.ts + INTERVAL '1' HOUR")
+_time_sql("stream_interval_join_right",
+          "SELECT o.id, s.order_id, s.carrier, s.ts FROM t_orders o RIGHT JOIN t_shipments s "
+          "ON o.id = s.order_id AND o.ts >= s.ts - INTERVAL '30' MINUTE AND o.ts < s.ts")
+_time_sql("stream_interval_join_full",
+          "SELECT o.id, o.product, s.order_id, s.carrier FROM t_orders o FULL JOIN t_shipments s "
+          "ON o.id = s.order_id AND o.ts > s.ts - INTERVAL '40' MINUTE "
+          "AND o.ts <= s.ts + INTERVAL '10' MINUTE")
+_time_sql("stream_interval_join_where",
+          "SELECT o.id, s.carrier, o.ts FROM t_orders o, t_shipments s WHERE o.id = s.order_id "
+          "AND o.ts BETWEEN s.ts - INTERVAL '2' HOUR AND s.ts AND s.carrier <> 'fedex'")
+_time_sql("stream_interval_join_equal_times",
+          "SELECT o.id, s.carrier FROM t_orders o JOIN t_shipments s "
+          "ON o.id = s.order_id AND o.ts = s.ts")
+_time_sql("stream_interval_join_no_key",
+          "SELECT o.id, s.order_id FROM t_orders o JOIN t_shipments s "
+          "ON s.ts BETWEEN o.ts - INTERVAL '1' MINUTE AND o.ts + INTERVAL '1' MINUTE")
+_time_sql("stream_temporal_join",
+          "SELECT p.pid, p.currency, p.amount, r.rate, p.ts, r.ts AS rate_time FROM t_payments p "
+          "JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r ON p.currency = r.currency")
+_time_sql("stream_temporal_join_left",
+          "SELECT p.pid, r.rate, p.amount * r.rate AS converted FROM t_payments AS p LEFT JOIN "
+          "t_rates FOR SYSTEM_TIME AS OF p.ts AS r ON p.currency = r.currency")
+_time_sql("stream_temporal_join_residual",
+          "SELECT p.pid, r.rate FROM t_payments AS p LEFT JOIN t_rates FOR SYSTEM_TIME AS OF "
+          "p.ts AS r ON p.currency = r.currency AND r.rate > 1.05")
+_time_sql("stream_temporal_join_deduplicated_view",
+          "SELECT p.pid, r.rate, r.ts FROM t_payments AS p JOIN t_rates_last FOR SYSTEM_TIME AS OF "
+          "p.ts AS r ON p.currency = r.currency",
+          setup=("DROP TEMPORARY VIEW IF EXISTS t_rates_last",
+                 "CREATE TEMPORARY VIEW t_rates_last AS SELECT currency, rate, ts FROM (SELECT *, "
+                 "ROW_NUMBER() OVER (PARTITION BY currency ORDER BY ts DESC) AS rn FROM t_rate_log)"
+                 " WHERE rn = 1"))
+_time_sql("batch_temporal_join",
+          "SELECT p.pid, r.rate FROM t_payments AS p JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r "
+          "ON p.currency = r.currency", mode="batch")
+_time_sql("stream_temporal_join_no_primary_key_in_condition",
+          "SELECT p.pid, r.rate FROM t_payments AS p JOIN t_rates FOR SYSTEM_TIME AS OF p.ts AS r "
+          "ON p.amount = r.rate")
+
+
 CASES_BY_NAME: dict[str, Case] = {}
 for _case in CASES:
     if _case.name in CASES_BY_NAME:
