@@ -105,3 +105,12 @@ def test_proctime_is_the_current_instant() -> None:
 def test_expressions_is_an_attribute_of_the_package() -> None:
     """PyFlink's ``pyflink.table`` exposes its ``expressions`` module as an attribute."""
     assert volley.table.expressions.col is col
+
+
+def test_an_aggregate_of_a_rowtime_column_is_a_plain_timestamp(tmp_path):
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    t_env.execute_sql(f"CREATE TABLE s (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) "
+                      f"WITH ('connector' = 'filesystem', 'path' = '{tmp_path}', "
+                      "'format' = 'csv')")
+    types = t_env.sql_query("SELECT id, MAX(ts) AS m FROM s GROUP BY id").get_schema()
+    assert [str(t) for t in types.get_field_data_types()] == ["BIGINT", "TIMESTAMP(3)"]

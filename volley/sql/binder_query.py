@@ -356,6 +356,8 @@ def agg_result_type(fn: str, arg_type, grouped: bool = False):
     if fn == "count":
         return BigIntType(nullable=False)
     assert arg_type is not None
+    if hasattr(arg_type, "materialized"):  # MAX(rowtime) is a plain TIMESTAMP, as in Flink
+        arg_type = arg_type.materialized()
     nullable = arg_type.nullable or not grouped
     if fn in ("sum",):
         if isinstance(arg_type, DecimalType):
