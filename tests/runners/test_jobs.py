@@ -260,3 +260,23 @@ def test_trigger_checkpoint_needs_a_checkpointed_job():
     with pytest.raises(ConfigurationError, match="execution.checkpointing"):
         result.get_job_client()._handle.trigger_checkpoint()
     result.collect().close()
+
+
+def test_late_rows_dropped_are_counted_in_the_jobs_metrics(tmp_path):
+    """A row arriving after its window fired is dropped and counted (Flink's
+    numLateRecordsDropped). (At parallelism 2 each file would be a source subtask of its own,
+    and the window would wait for the slower one's watermark: nothing would be late.)"""
+    # a batch per file, the watermark after each: b.csv's row comes after its window fired
+    (tmp_path / "a.csv").write_text("1,2024-01-01 00:00:10\n1,2024-01-01 00:01:30\n")
+    (tmp_path / "b.csv").write_text("1,2024-01-01 00:00:20\n")
+    t_env = _env()
+    t_env.execute_sql(f"CREATE TABLE s (k BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) "
+                      f"WITH ('connector' = 'filesystem', 'path' = '{tmp_path}', "
+                      "'format' = 'csv', 'csv.ignore-parse-errors' = 'false')")
+    result = t_env.sql_query(
+        "SELECT k, window_start, COUNT(*) AS c FROM TABLE(TUMBLE(TABLE s, DESCRIPTOR(ts), "
+        "INTERVAL '1' MINUTE)) GROUP BY k, window_start, window_end").execute()
+    rows = sorted((r[0], r[2]) for r in result.collect())
+    assert rows == [(1, 1), (1, 1)]
+    counters = result.get_job_client()._handle.metrics["counters"]
+    assert sum(v for k, v in counters.items() if k.endswith(".numLateRecordsDropped")) == 1

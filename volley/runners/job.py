@@ -86,6 +86,13 @@ class JobHandle:
                 continue
         raise JobCancelledError(f"job {self.name!r} was cancelled")
 
+    def add_counters(self, counters: dict[str, int]) -> None:
+        """Operators' counters (e.g. late rows dropped), summed over subtasks and attempts, in
+        ``metrics["counters"]`` by ``<operator uid>.<name>``."""
+        total = self.metrics.setdefault("counters", {})
+        for key, value in counters.items():
+            total[key] = total.get(key, 0) + value
+
     def publish_checkpoint(self, source: str, checkpoint_id: int,
                            batches: list[pa.RecordBatch]) -> None:
         """The rows collect subtask ``source`` held for checkpoint ``checkpoint_id``, unless

@@ -250,6 +250,8 @@ class ThreadAttempt:
         finally:
             for reader in readers:
                 reader.close()
+            for task in self.tasks.values():
+                self.handle.add_counters(task.counters())
             errors = [e for task in self.tasks.values() for e in task.close()]
             if errors and not failed:
                 raise errors[0]

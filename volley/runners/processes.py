@@ -263,11 +263,12 @@ def worker_main(plan: WorkerPlan) -> None:
         task.open()
         _serve(task, plan, control)
         task.writer.close()  # everything sent reaches the readers before this worker ends
+        counters = task.counters()
         errors = task.close()
         task = None
         if errors:
             raise errors[0]
-        control.send(("closed",))
+        control.send(("closed", counters))
     except BaseException as error:  # noqa: BLE001 - reported to the coordinator
         if task is not None:
             task.close()
@@ -597,6 +598,7 @@ class ProcessAttempt:
                     self.handle.publish_checkpoint(event[1], event[2],
                                                    [decode_batch(b) for b in event[3]])
                 elif kind == "closed":
+                    self.handle.add_counters(event[1])
                     closed.add(task)
             due = next_checkpoint is not None and (
                 time.monotonic() >= next_checkpoint or self.handle.checkpoint_requested.is_set())

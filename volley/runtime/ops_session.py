@@ -5,7 +5,7 @@ until their session closes — the watermark (event time) or the clock (processi
 its end - 1 — and then leave with ``window_start``, ``window_end`` and ``window_time``. A window
 aggregation over sessions reads those bounds (``window_aggregate`` with ``assigned``). Rows
 that only make a session that has closed already are late: dropped, and counted in
-``late_rows_dropped``.
+``numLateRecordsDropped``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SessionWindowOp(Operator):
         self._sessions = ctx.register_state("sessions", SessionState(
             in_schema, self._window.partition_keys, self._window.gap, ctx.max_parallelism))
         self._watermark = WatermarkState(ctx)
-        self._late = ctx.counter("late_rows_dropped")
+        self._late = ctx.counter("numLateRecordsDropped")
         self.clock = now_millis
         self._timers = ctx.timer_service([]) if self._window.proctime else None
         self._schedule()

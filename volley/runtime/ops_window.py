@@ -9,7 +9,7 @@ does. Each (key, window) has a timer (keyed by the group key and the window star
 ``window_end - 1``), so firing costs the windows that close, and a restored or rescaled job
 fires what the old one would have. Rows for a window that has already fired are late: they are
 dropped from that window, and an input row dropped from all its windows is counted in the
-``late_rows_dropped`` counter, as Flink's ``numLateRecordsDropped``.
+``numLateRecordsDropped`` counter, as Flink's ``numLateRecordsDropped``.
 
 A processing-time window has not closed when its input ends (the clock has not passed it), so
 it never fires for a bounded input, as in Flink. SESSION windows are assigned by
@@ -121,7 +121,7 @@ class WindowAggregateOp(Operator):
         key_types = [in_schema.field(k).type for k in self._keys]
         self._timers = ctx.timer_service([*key_types, pa.int64()], key_group_columns=n_keys)
         self._watermark = WatermarkState(ctx)
-        self._late = ctx.counter("late_rows_dropped")
+        self._late = ctx.counter("numLateRecordsDropped")
         self._time_name = in_schema.field(self._window.time_col).name if self._window else ""
         self.clock = now_millis
 

@@ -4,7 +4,7 @@ closes, then its result is computed from all of them at once and emitted, insert
 Both keep their rows in ``WindowBuckets`` (declared state) by window end. A window closes when
 the watermark reaches its end - 1 (event time) or the clock does (processing time: a timer at
 the earliest open end, set again from the buckets after a restore). Rows of a window that has
-closed already are late: dropped, and counted in ``late_rows_dropped``.
+closed already are late: dropped, and counted in ``numLateRecordsDropped``.
 
 * ``window_rank``: ROW_NUMBER over the window's rows per partition (which includes the window
   bounds), keeping rows numbered up to ``limit``. Ties keep arrival order; deduplication on the
@@ -40,7 +40,7 @@ class _WindowBufferOp(Operator):
                              strict=True)]
         self._ends, self._proctime = ends, proctime
         self._watermark = WatermarkState(ctx)
-        self._late = ctx.counter("late_rows_dropped")
+        self._late = ctx.counter("numLateRecordsDropped")
         self._timers = ctx.timer_service([]) if proctime else None
         self._schedule()
 
