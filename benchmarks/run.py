@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Volley benchmark report",
         "",
         f"Generated {dt.datetime.now().isoformat(timespec='minutes')} by "
-        f"`python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`; "
+        f"`python benchmarks/run.py {' '.join(_shown_args(argv))}`; "
         f"median of {args.repeat} run(s) per engine"
         + (f" ({args.pyflink_repeat} for PyFlink)" if args.pyflink_repeat is not None else "")
         + ", each a fresh process, engines interleaved.",
@@ -275,6 +275,21 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.out).write_text("\n".join(header + sections))
     print(f"report written to {args.out}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _shown_args(argv: list[str] | None) -> list[str]:
+    """The command line for the report's header, without where the report was written."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    shown = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not arg.startswith("--out="):
+            shown.append(arg)
+    return shown
 
 
 def _baseline_table(rows: list[str]) -> list[str]:

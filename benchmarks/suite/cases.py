@@ -111,6 +111,7 @@ class Ratio:
     denominator: str
     meaning: str
     scale: float = 1.0
+    short: str = ""  # a column heading for the per-round table
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ class Case:
     baseline: bool = True
     #: how the engines run it, when not simply in the case's mode (shown under the input line)
     note: str = ""
+    #: show every round's times too (when the machine's capacity changes from round to round)
+    per_round: bool = False
 
 
 def _id_v(size: Callable[[Sizes], int]) -> Callable[[Sizes], dict]:
@@ -291,15 +294,19 @@ CASES: tuple[Case, ...] = (
             "with no engine; their ratio shows how much parallel capacity the 2 vCPUs had "
             "during this run."
         ),
+        per_round=True,
         ratios=(
-            Ratio("volley-p2", "volley", "UDF job: parallelism 2 / parallelism 1"),
+            Ratio("volley-p2", "volley", "UDF job: parallelism 2 / parallelism 1",
+                  short="p2 / p1"),
             Ratio("cpu-2", "cpu-1",
                   "machine: 2 CPU-bound processes / 1 (the same fixed work each; "
-                  "1.0 = two free cores, 2.0 = one core's worth)"),
-            Ratio("volley", "volley-p2", "UDF job's speedup at parallelism 2 (p1 / p2)"),
+                  "1.0 = two free cores, 2.0 = one core's worth)", short="x2 / x1"),
+            Ratio("volley", "volley-p2", "UDF job's speedup at parallelism 2 (p1 / p2)",
+                  short="UDF speedup"),
             Ratio("cpu-1", "cpu-2",
                   "the machine's speedup for 2 processes: 2 x (1 process / 2 processes), "
-                  "the most any 2-process job could gain in this run", scale=2.0),
+                  "the most any 2-process job could gain in this run", scale=2.0,
+                  short="machine speedup"),
         ),
         baseline=False,
     ),

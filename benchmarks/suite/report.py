@@ -131,7 +131,35 @@ def render_case(case: Case, rows: int, by_engine: dict[str, EngineFigures]) -> l
             paired = paired_ratio(case, top, bottom) if top and bottom else None
             paired = None if paired is None else paired * ratio.scale
             lines.append(f"| {ratio.meaning} | {value} | {source} | {_ratio(paired)} |")
+    if case.per_round:
+        lines += per_round_table(case, by_engine)
     lines.append("")
+    return lines
+
+
+def per_round_table(case: Case, by_engine: dict[str, EngineFigures]) -> list[str]:
+    """Every round's time per engine (engines take turns within a round), and the case's
+    ratios within each round."""
+    shown = [f for f in by_engine.values() if f.runs]
+    if not shown:
+        return []
+    times = {f.engine: _times(case, f) for f in shown}
+    rounds = max(len(t) for t in times.values())
+    head = [ENGINE_LABELS[f.engine] for f in shown]
+    head += [r.short or r.meaning for r in case.ratios]
+    lines = ["", "Per round (s; ratios within the round):", "",
+             "| round | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for i in range(rounds):
+        cells = []
+        for f in shown:
+            t = times[f.engine][i] if i < len(times[f.engine]) else None
+            cells.append("–" if t is None else f"{t:.3f}")
+        for r in case.ratios:
+            a = times.get(r.numerator, [])
+            b = times.get(r.denominator, [])
+            ok = i < len(a) and i < len(b) and a[i] and b[i]
+            cells.append(f"{r.scale * a[i] / b[i]:.2f}" if ok else "–")
+        lines.append(f"| {i + 1} | " + " | ".join(cells) + " |")
     return lines
 
 
