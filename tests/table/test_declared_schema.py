@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
 import volley.table
+from volley.errors import UnsupportedFeatureError
 from volley.table import EnvironmentSettings, TableEnvironment
 from volley.table.expressions import col
 
@@ -114,3 +117,14 @@ def test_an_aggregate_of_a_rowtime_column_is_a_plain_timestamp(tmp_path):
                       "'format' = 'csv')")
     types = t_env.sql_query("SELECT id, MAX(ts) AS m FROM s GROUP BY id").get_schema()
     assert [str(t) for t in types.get_field_data_types()] == ["BIGINT", "TIMESTAMP(3)"]
+
+
+def test_source_watermark_is_declared_but_no_connector_of_volleys_emits_one(tmp_path):
+    t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+    t_env.execute_sql(f"CREATE TABLE s (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS "
+                      f"SOURCE_WATERMARK()) WITH ('connector' = 'filesystem', "
+                      f"'path' = '{tmp_path}', 'format' = 'csv')")
+    table = t_env.from_path("s")
+    assert "WATERMARK FOR `ts`: TIMESTAMP(3) AS `SOURCE_WATERMARK`()" in str(table.get_schema())
+    with pytest.raises(UnsupportedFeatureError, match="SOURCE_WATERMARK.*'filesystem'"):
+        table.execute()

@@ -156,6 +156,13 @@ class PhysicalPlanner:
         if isinstance(node, n.WatermarkAssigner):
             if not self.streaming:  # a batch job has all its input: no event time to track
                 return self.plan(node.input)
+            if node.source_watermark:
+                raise UnsupportedFeatureError(
+                    f"WATERMARK ... AS SOURCE_WATERMARK() asks the source to emit watermarks, "
+                    f"and connector {node.source_watermark!r} emits none of its own (as in "
+                    "Flink, only sources that push watermarks down support it); declare the "
+                    "watermark, e.g. WATERMARK FOR ts AS ts - INTERVAL '5' SECOND"
+                )
             return self._op("watermark_assigner", node, {"rowtime": node.rowtime,
                                                          "watermark": node.watermark},
                             [node.input])

@@ -158,6 +158,8 @@ class WatermarkAssigner(Node):
     input: Node
     rowtime: int
     watermark: Expr
+    #: ``SOURCE_WATERMARK()``: the connector (named here) is to emit the watermarks itself
+    source_watermark: str | None = None
 
     def __post_init__(self) -> None:
         column = self.input.schema.fields[self.rowtime]
@@ -181,8 +183,9 @@ class WatermarkAssigner(Node):
         return self.input.schema
 
     def describe(self) -> str:
+        watermark = "SOURCE_WATERMARK()" if self.source_watermark else self.watermark
         return (f"WatermarkAssigner(rowtime=[{self.input.schema.names[self.rowtime]}], "
-                f"watermark=[{self.watermark}])")
+                f"watermark=[{watermark}])")
 
 
 @dataclass(frozen=True, eq=False)

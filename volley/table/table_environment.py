@@ -180,6 +180,11 @@ class TableEnvironment:
         watermark = table.watermark
         assert watermark is not None
         column = plan.schema.names.index(watermark.column)
+        if _is_source_watermark(watermark.expression):
+            rowtime = plan.schema.fields[column]
+            return n.WatermarkAssigner(plan, column, InputRef(column, rowtime.name,
+                                                                 rowtime.data_type),
+                                       source_watermark=table.options.get("connector", "?"))
         scope = binder_expr.Scope.of(plan.schema, functions=self._lookup_function)
         expr = binder_expr.ExprBinder(scope, context=f"watermark of {watermark.column!r}").bind(
             watermark.expression)
@@ -518,6 +523,12 @@ class TableEnvironment:
                 )
             exprs.append(Cast(ref, tt.with_nullability(st.nullable)))
         return n.Project(plan, tuple(exprs), tuple(target.names))
+
+
+def _is_source_watermark(expression: Any) -> bool:
+    """``WATERMARK FOR ts AS SOURCE_WATERMARK()``: the connector is to emit the watermarks."""
+    return type(expression).__name__ == "Anonymous" and \
+        str(expression.name).upper() == "SOURCE_WATERMARK" and not expression.expressions
 
 
 def _as_time_attribute(expr: Expr, column: str, rowtime: str | None) -> Expr:

@@ -34,8 +34,10 @@ class TableSchema:
         if table.watermark is not None:
             column = table.watermark.column
             declared = row_type.types[row_type.names.index(column)].materialized()  # type: ignore[attr-defined]
-            watermark = (f"WATERMARK FOR `{column}`: {declared}"
-                         f" AS {flink_sql(table.watermark.expression)}")
+            text = flink_sql(table.watermark.expression)
+            if text.upper() == "SOURCE_WATERMARK()":
+                text = "`SOURCE_WATERMARK`()"  # Flink quotes this one function's name
+            watermark = f"WATERMARK FOR `{column}`: {declared} AS {text}"
         return TableSchema(row_type.names, row_type.types, extras, watermark)
 
     def get_field_names(self) -> list[str]:
