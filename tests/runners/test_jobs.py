@@ -278,5 +278,5 @@ def test_late_rows_dropped_are_counted_in_the_jobs_metrics(tmp_path):
         "INTERVAL '1' MINUTE)) GROUP BY k, window_start, window_end").execute()
     rows = sorted((r[0], r[2]) for r in result.collect())
     assert rows == [(1, 1), (1, 1)]
-    counters = result.get_job_client()._handle.metrics["counters"]
+    counters = result.get_job_client().get_metrics()["counters"]
     assert sum(v for k, v in counters.items() if k.endswith(".numLateRecordsDropped")) == 1

@@ -45,6 +45,12 @@ class JobClient:
         if self._handle is not None:
             self._handle.cancel()
 
+    def get_metrics(self) -> dict[str, Any]:
+        """The job's metrics so far (not in PyFlink, whose metrics live in Flink's web UI):
+        ``counters`` by ``<operator uid>.<name>`` (e.g. ``numLateRecordsDropped``), summed
+        over subtasks; ``checkpoints`` (id, duration, bytes); ``restarts``."""
+        return {} if self._handle is None else dict(self._handle.metrics)
+
     def get_job_execution_result(self) -> JobClient:
         """Waits for the job's end (PyFlink returns a future; ``wait`` is its ``result()``)."""
         self.wait()
