@@ -19,9 +19,9 @@ Each round runs three fresh processes:
 
 1. **take**: the job from the beginning; once it has read ``keys`` rows, the probe holds the job
    until the client has asked for a checkpoint (``trigger_checkpoint``, the job handle's on-demand
-   checkpoint), then the job runs to its end and takes its final checkpoint. From the handle's
-   metrics (``metrics["checkpoints"]``): each checkpoint's duration (trigger to manifest) and
-   bytes; from the manifest, the rows of the aggregate's state (1,000,000 groups).
+   checkpoint), then the job runs to its end and takes its final checkpoint. From the job's
+   metrics (``JobClient.get_metrics()["checkpoints"]``): each checkpoint's duration (trigger to
+   manifest) and bytes; from the manifest, the rows of the aggregate's state (1,000,000 groups).
 2. **restore**: the same job restored from that checkpoint (``execution.state-recovery.path``).
 3. **fresh**: the same job from the beginning, without a restore.
 
@@ -122,7 +122,7 @@ def run_phase(phase: str, csv_path: str, checkpoint_dir: str, keys: int,
     out["total_s"] = time.perf_counter() - start
     out["ready_s"] = None if Probe.first is None else Probe.first - start
     out["rows"] = Probe.rows
-    out["checkpoints"] = handle.metrics.get("checkpoints", [])
+    out["checkpoints"] = result.get_job_client().get_metrics().get("checkpoints", [])
     if phase == "take":
         manifest = json.loads(
             (Path(checkpoint_dir) / f"chk-{out['checkpoint_id']}" / "_manifest.json").read_text())

@@ -62,7 +62,20 @@ def _interval_join(planner: Planner, node: IntervalJoin) -> PlanOp:
     return planner._op("interval_join", node, params, [node.left, node.right])
 
 
+def _refuse_updating_left(planner: Planner, node: TemporalJoin | LookupJoin) -> None:
+    """The binder checks the left input as it was written; a rewrite (a ROW_NUMBER filter becoming
+    a keep-last-row deduplication) can make it updating only later, so the check is made again
+    on the optimized plan."""
+    if planner.streaming and node.left.changelog_mode() is not n.INSERT_ONLY:
+        raise UnsupportedFeatureError(
+            "the left input of a join ... FOR SYSTEM_TIME AS OF is an updating stream; Volley "
+            "supports temporal and lookup joins of insert-only left inputs; join before "
+            "aggregating or deduplicating"
+        )
+
+
 def _temporal_join(planner: Planner, node: TemporalJoin) -> PlanOp:
+    _refuse_updating_left(planner, node)
     left_keys, right_keys, residual = split_equi_condition(node.condition,
                                                            len(node.left.schema.fields))
     params = {"kind": node.kind, "left_keys": tuple(left_keys), "right_keys": tuple(right_keys),
@@ -76,6 +89,7 @@ def _temporal_join(planner: Planner, node: TemporalJoin) -> PlanOp:
 
 
 def _lookup_join(planner: Planner, node: LookupJoin) -> PlanOp:
+    _refuse_updating_left(planner, node)
     scan = lookup_scan(node.right)
     assert scan is not None
     steps: list[tuple[str, object]] = []
