@@ -752,12 +752,20 @@ class GroupAggregation:
         if not emit.any():
             return None
         every = bool(emit.all())
+        # nothing retracted (an upsert sink, or only new groups): the new rows alone, without
+        # stacking old and new values and masking most of them away
+        after_only = not retract.any()
+        after_mask = emit[1::2]
+        after_all = bool(after_mask.all())
         done: dict[tuple[int, int], np.ndarray] = {}
 
         def interleave(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if (id(a), id(b)) not in done:  # aggregates share validity masks
-                both = np.stack([a, b], axis=1).reshape(-1, *a.shape[1:])
-                done[(id(a), id(b))] = both if every else both[emit]
+                if after_only:
+                    done[(id(a), id(b))] = b if after_all else b[after_mask]
+                else:
+                    both = np.stack([a, b], axis=1).reshape(-1, *a.shape[1:])
+                    done[(id(a), id(b))] = both if every else both[emit]
             return done[(id(a), id(b))]
 
         columns: list[pa.Array] = []
