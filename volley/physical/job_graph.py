@@ -135,6 +135,8 @@ class SourceSpec:
     data: pa.Table | None = None
     #: in-memory data is handed out in slices of this many rows
     batch_rows: int = 1 << 20
+    #: the table's columns to read, by position (``output_schema`` has just these); None: all
+    columns: tuple[int, ...] | None = None
 
     @property
     def in_memory(self) -> bool:

@@ -147,7 +147,8 @@ class PhysicalPlanner:
             table = self.table_spec_of(node)
             return self._add(PlanOp(source=SourceSpec(
                 self._uid("source"), node.describe(), node.schema.to_arrow_schema(),
-                node.bounded, table=table), max_parallelism=self._splits(table)))
+                node.bounded, table=table, columns=node.columns),
+                max_parallelism=self._splits(table)))
         if isinstance(node, n.Project):
             fused = self._join_with_projection(node)
             if fused is not None:

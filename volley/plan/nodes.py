@@ -104,6 +104,9 @@ class Scan(Node):
     catalog_table: Any  # plan.catalog.CatalogTable
     row_type: RowType
     is_bounded: bool = True
+    #: the physical columns read, by position in the table (``row_type`` holds just those);
+    #: None: all of them
+    columns: tuple[int, ...] | None = None
 
     @cached_property
     def schema(self) -> RowType:

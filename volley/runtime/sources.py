@@ -104,7 +104,10 @@ class SourceReader:
             position = self.positions.get(split.split_id)
             if position == DONE:
                 continue
-            for batch, after in self._source.read_split(split, position):
+            columns = self._spec.columns
+            for batch, after in self._source.read_split(split, position, columns):
+                if columns is not None and batch.num_columns != len(columns):
+                    batch = batch.select(list(columns))  # a connector that reads every column
                 yield SourceElement(batch, split.split_id, after)
             yield SourceElement(_EMPTY, split.split_id, DONE)
 
