@@ -146,6 +146,11 @@ class GrowingBuildSide:
     as a binary counter carries. So a probe visits O(log n) runs and a row is hashed again
     O(log n) times over the whole stream.
 
+    Rows are hashed only when the other input probes them: added batches wait as pending rows
+    and become one run at the next probe (or any other read of ``runs``). A side that is probed
+    rarely — a stream of bids joined with one maximum per window — is then hashed in a few large
+    runs instead of a run per batch merged again and again.
+
     A retraction (``remove``) marks one equal live row dead per retracted row; dead rows are
     skipped by probes and dropped when their run is next merged. Rows with a NULL key are not
     kept: they can never match. With ``counted`` (the outer side of an outer join) every row
@@ -156,7 +161,9 @@ class GrowingBuildSide:
                  counted: bool = False) -> None:
         self._schema, self._keys, self._types = schema, keys, types
         self.counted = counted
-        self.runs: list[BuildSide] = []
+        self._runs: list[BuildSide] = []
+        self._pending: list[pa.Table] = []
+        self._pending_matches: list[np.ndarray | None] = []
 
     @property
     def schema(self) -> pa.Schema:
@@ -177,15 +184,33 @@ class GrowingBuildSide:
             matches = None if matches is None else matches[keep]
         if table.num_rows == 0:
             return
-        self.runs.append(self._run(table, matches))
-        while len(self.runs) > 1 and (
-            self.runs[-2].table.num_rows <= 2 * self.runs[-1].table.num_rows
-        ):
-            newer, older = self.runs.pop(), self.runs.pop()
+        self._pending.append(table)
+        self._pending_matches.append(matches)
+
+    @property
+    def runs(self) -> list[BuildSide]:
+        """The hashed runs, the rows added since the last read hashed into one of them first."""
+        if self._pending:
+            self._index_pending()
+        return self._runs
+
+    def _index_pending(self) -> None:
+        tables, matches = self._pending, self._pending_matches
+        self._pending, self._pending_matches = [], []
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        counts = None
+        if self.counted:
+            counts = np.concatenate([np.zeros(t.num_rows, dtype=np.int64) if m is None
+                                     else np.asarray(m, dtype=np.int64)
+                                     for t, m in zip(tables, matches, strict=True)])
+        runs = self._runs
+        runs.append(self._run(table, counts))
+        while len(runs) > 1 and runs[-2].table.num_rows <= 2 * runs[-1].table.num_rows:
+            newer, older = runs.pop(), runs.pop()
             merged = pa.concat_tables([_live(older), _live(newer)])
             counts = np.concatenate([_live_matches(older), _live_matches(newer)]) \
                 if self.counted else None
-            self.runs.append(self._run(merged, counts))
+            runs.append(self._run(merged, counts))
 
     def _run(self, table: pa.Table, matches: np.ndarray | None = None) -> BuildSide:
         """A run is hashed once and probed by a few batches before it is merged, so its keys
