@@ -155,6 +155,21 @@ def run_checkpoints(args) -> list[str]:
     return done.stdout.splitlines() + [""]
 
 
+def verify_result(case: suite_cases.Case, args) -> tuple[list[str], bool]:
+    """Volley's answer to a streaming Nexmark case checked against pandas, in a process of its
+    own (not timed): the line to show under the case, and whether it is right."""
+    script = Path(__file__).resolve().parent / "nexmark_check.py"
+    events = suite_cases.Sizes.quick().events if args.quick else suite_cases.Sizes().events
+    argv = [sys.executable, str(script), "--events", str(events), case.name.split("-")[-1]]
+    print(f"[{case.name}] checking Volley's result", file=sys.stderr, flush=True)
+    done = subprocess.run(argv, capture_output=True, text=True, cwd=suite_cases.repo_root(),
+                          timeout=args.timeout)
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-3:])
+        return [f"Result check FAILED: {tail}", ""], False
+    return [f"Result check: {done.stdout.strip()}", ""], True
+
+
 def versions(pyflink_present: bool, pyflink: str, baseline: str | None = None) -> list[str]:
     import duckdb
     import pyarrow
@@ -240,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{case.name}] {figures.engine} #{repeat + 1}: {shown}", file=sys.stderr, flush=True)
         failures += sum(1 for f in by_engine.values() if f.error)
         sections += render_case(case, case.rows(sizes), by_engine)
+        if case.verify and "volley" in by_engine:
+            lines, ok = verify_result(case, args)
+            sections += lines
+            failures += not ok
         summary += summary_rows(case, by_engine)
         against_baseline += baseline_rows(case, by_engine)
     if "checkpoints" in args.cases.split(","):

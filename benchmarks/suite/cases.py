@@ -135,6 +135,8 @@ class Case:
     note: str = ""
     #: show every round's times too (when the machine's capacity changes from round to round)
     per_round: bool = False
+    #: check Volley's answer (benchmarks/nexmark_check.py) and show the line it prints
+    verify: bool = False
 
 
 def _id_v(size: Callable[[Sizes], int]) -> Callable[[Sizes], dict]:
@@ -160,6 +162,20 @@ def _udf_parallel(s: Sizes) -> dict:
 
 def _nexmark(query: str) -> Callable[[Sizes], dict]:
     return lambda s: {"bid": str(datasets.nexmark_bids(s.events)), "query": query}
+
+
+def _nexmark_streaming(query: str) -> Callable[[Sizes], dict]:
+    def inputs(s: Sizes) -> dict:
+        directory = datasets.nexmark_bids(s.events).parent
+        return {"query": query, **{kind: str(directory / f"{kind}.csv")
+                                   for kind in ("person", "auction", "bid")}}
+    return inputs
+
+
+def _nexmark_rows(query: str) -> Callable[[Sizes], int]:
+    from benchmarks.suite.nexmark_streaming import rows_read
+
+    return lambda s: rows_read(query, s.events)
 
 
 MEMORY = Target("PyFlink", "memory", 0.5)
@@ -322,6 +338,32 @@ CASES: tuple[Case, ...] = (
             unit="events (92% of them bids, the rows read)",
         )
         for q, title in (("q0", "pass-through"), ("q1", "currency conversion"), ("q2", "selection"))
+    ),
+    *(
+        Case(
+            f"nexmark-{q}",
+            f"Nexmark {q} ({title}), streaming, CSV -> blackhole",
+            "nexmark_streaming",
+            ("volley", "pyflink", "floor"),
+            _nexmark_streaming(q),
+            _nexmark_rows(q),
+            (Target("PyFlink", "speedup", 3), MEMORY),
+            unit=f"rows read (of {reads})",
+            note=("Volley and PyFlink run the query in streaming mode into a blackhole; the "
+                  "floor computes its final result with pandas, in batch. Volley's answer is "
+                  "checked against that result by benchmarks/nexmark_check.py (the line "
+                  "below)."),
+            baseline=False,
+            verify=True,
+        )
+        for q, title, reads in (
+            ("q3", "local item suggestion: join", "auction, person"),
+            ("q4", "average closing price per category: join, updating aggregates",
+             "auction, bid"),
+            ("q5", "hot items: HOP window counts joined with their maximum", "bid"),
+            ("q7", "highest bid: TUMBLE maximum joined back to the bids", "bid"),
+            ("q8", "new users: two TUMBLE aggregates joined on the window", "person, auction"),
+        )
     ),
 )
 
