@@ -294,6 +294,20 @@ CASES: tuple[Case, ...] = (
         baseline=False,
     ),
     Case(
+        "window-tumble",
+        "tumbling event-time window (10 s; 1,000 keys: count, sum, max), CSV -> blackhole",
+        "window_tumble",
+        ("volley", "pyflink", "floor"),
+        lambda s: {"csv": str(datasets.window_csv(s.rows, 1000))},
+        _rows,
+        (Target("PyFlink", "speedup", 3), MEMORY),
+        note=("One row per millisecond of event time, in order, with a 1-second watermark "
+              "delay: 100 windows of 10,000 rows at full size, each emitted once when the "
+              "watermark passes its end. The floor groups the whole file by key and window "
+              "start with pyarrow, in batch."),
+        baseline=False,
+    ),
+    Case(
         "udf-parallel",
         "general Python UDF (string formatting, 1-2 µs a row), CSV -> blackhole, "
         "parallelism 1 vs 2",

@@ -70,6 +70,28 @@ def groupby_csv(rows: int, keys: int, data_dir: Path = DATA_DIR) -> Path:
     return _write_once(data_dir / f"groupby_{rows}_{keys}.csv", write)
 
 
+def window_csv(rows: int, keys: int, data_dir: Path = DATA_DIR) -> Path:
+    """``k BIGINT, v DOUBLE, ts TIMESTAMP(3)``: the tumbling-window input. One row per
+    millisecond of event time from 2024-01-01 (a million rows span 1,000 seconds, a hundred
+    10-second windows), keys uniform over ``keys``, timestamps in order."""
+
+    def write(tmp: Path) -> None:
+        rng = np.random.default_rng(47)
+        start = np.datetime64("2024-01-01T00:00:00.000", "ms")
+        schema = pa.schema([("k", pa.int64()), ("v", pa.float64()), ("ts", pa.timestamp("ms"))])
+        options = csv.WriteOptions(include_header=False, quoting_style="none")
+        with csv.CSVWriter(tmp, schema, write_options=options) as writer:
+            for first in range(0, rows, 1_000_000):
+                n = min(1_000_000, rows - first)
+                writer.write_table(pa.table({
+                    "k": rng.integers(0, keys, n).astype(np.int64),
+                    "v": np.round(rng.random(n) * 100, 3),
+                    "ts": pa.array(start + np.arange(first, first + n), pa.timestamp("ms")),
+                }, schema=schema))
+
+    return _write_once(data_dir / f"window_{rows}_{keys}.csv", write)
+
+
 def groupby_parquet(rows: int, data_dir: Path = DATA_DIR) -> Path:
     """``k BIGINT`` (1,000 keys, uniform) and ``v DOUBLE``: the batch aggregation input."""
 
