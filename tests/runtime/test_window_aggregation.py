@@ -55,3 +55,34 @@ def test_a_group_taken_and_filled_again_counts_its_distinct_values_anew():
         agg.accumulate(batch)
         distinct_s = agg.take(keys)[2]  # COUNT(DISTINCT s)
         assert distinct_s.to_pylist() == [1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.integers(-2**40, 2**40)), min_size=1,
+                max_size=50))
+def test_packed_codes_are_equal_exactly_when_the_keys_are(pairs):
+    from volley.runtime import window_aggregation
+
+    rows = [pairs[i % len(pairs)] for i in range(window_aggregation._PACK_MIN_ROWS)]
+    keys = [pa.array([r[0] for r in rows], pa.int32()),
+            pa.array([r[1] for r in rows], pa.timestamp("ms"))]
+    codes = window_aggregation._packed_codes(keys)
+    assert codes is not None
+    codes_of_key: dict[tuple, set[int]] = {}
+    keys_of_code: dict[int, set[tuple]] = {}
+    for row, code in zip(rows, codes.tolist(), strict=True):
+        codes_of_key.setdefault(row, set()).add(code)
+        keys_of_code.setdefault(code, set()).add(row)
+    assert all(len(c) == 1 for c in codes_of_key.values())
+    assert all(len(k) == 1 for k in keys_of_code.values())
+
+
+def test_packed_codes_refuse_nulls_strings_and_short_batches():
+    from volley.runtime import window_aggregation
+
+    n = window_aggregation._PACK_MIN_ROWS
+    assert window_aggregation._packed_codes([pa.array([1] * (n - 1))]) is None
+    assert window_aggregation._packed_codes([pa.array([1, None] * n)]) is None
+    assert window_aggregation._packed_codes([pa.array(["a"] * n)]) is None
+    assert window_aggregation._packed_codes(
+        [pa.array([0, 2**62] * n), pa.array([0, 3] * n)]) is None

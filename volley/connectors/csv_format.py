@@ -31,6 +31,10 @@ from volley.connectors.csv_values import (
 from volley.plan.types import RowType
 
 BLOCK_SIZE = 8 << 20
+#: Batches handed on hold at least this many rows where the file has them: pyarrow parses
+#: 1 MB blocks (a few thousand rows of wide text), and every batch costs a stateful operator
+#: downstream a fixed overhead (a window aggregate over two of nine columns: 7 ms a batch).
+MIN_BATCH_ROWS = 1 << 16
 #: Files up to this size are parsed whole (``read_csv``, blocks in parallel); larger ones stream.
 WHOLE_FILE_BYTES = 64 << 20
 #: A file parsed whole is cut into blocks this size for pyarrow's threads: with 8 MB blocks a
@@ -106,7 +110,7 @@ class CsvReader:
         elif size <= WHOLE_FILE_BYTES:
             multiline = size > 0 and self._may_hold_multiline_values(path)
             options = self._options(on_invalid, positions, multiline, WHOLE_FILE_BLOCK_SIZE)
-            yield from pacsv.read_csv(path, **options).to_batches()
+            yield from _regrouped(pacsv.read_csv(path, **options))
         else:
             yield from self._parsed_in_windows(path, size, on_invalid, positions)
 
@@ -140,7 +144,7 @@ class CsvReader:
                 return
             options = self._options(on_invalid, positions, False, WHOLE_FILE_BLOCK_SIZE,
                                     first_window=first)
-            yield from pacsv.read_csv(_in_place(text, start, end), **options).to_batches()
+            yield from _regrouped(pacsv.read_csv(_in_place(text, start, end), **options))
             _unmap_pages(text, start, end)
             start = end
 
@@ -286,3 +290,25 @@ class _CommentFilter(io.RawIOBase):
     def close(self) -> None:
         self._file.close()
         super().close()
+
+
+def _regrouped(table: pa.Table) -> Iterator[pa.RecordBatch]:
+    """The parsed blocks of ``table`` as batches of at least MIN_BATCH_ROWS rows (the last may
+    be smaller): consecutive blocks are concatenated, a copy of the columns read, which costs
+    far less than the batches it saves."""
+    group: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in table.to_batches():
+        group.append(batch)
+        rows += batch.num_rows
+        if rows >= MIN_BATCH_ROWS:
+            yield _one_batch(group)
+            group, rows = [], 0
+    if group:
+        yield _one_batch(group)
+
+
+def _one_batch(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]

@@ -26,7 +26,13 @@ class WindowedAggregation(GroupAggregation):
         if batch.num_rows == 0:
             return np.zeros(0, dtype=np.int64)
         keys = [batch.column(k) for k in self._keys]
-        gids = self._groups.ids(keys)
+        codes = _packed_codes(keys)
+        if codes is None:
+            gids = self._groups.ids(keys)
+        else:  # look up each distinct key once: a sliding window repeats every row's key
+            _, first_rows, inverse = np.unique(codes, return_index=True, return_inverse=True)
+            taken = pa.array(first_rows)
+            gids = self._groups.ids([k.take(taken) for k in keys])[inverse.reshape(-1)]
         touched, local, first = self._first_seen(gids, self._groups.size)
         view = _BatchView(batch, None, local, len(touched), keys)
         for values in self._values.values():
@@ -60,3 +66,30 @@ class WindowedAggregation(GroupAggregation):
         self._groups.delete(ids)
         self._compact()
         return results
+
+
+#: Below this many rows a batch's keys are looked up as they come.
+_PACK_MIN_ROWS = 4096
+
+
+def _packed_codes(keys: list[pa.Array]) -> np.ndarray | None:
+    """One int64 per row that is equal exactly when the rows' keys are: integer (or timestamp)
+    key columns without NULLs, packed by their ranges in this batch. None when the keys are of
+    another type, hold NULLs, or their ranges do not fit together in 62 bits; then the caller
+    looks up every row's key."""
+    if len(keys[0]) < _PACK_MIN_ROWS:
+        return None
+    codes = np.zeros(len(keys[0]), dtype=np.int64)
+    capacity = 1
+    for key in keys:
+        if key.null_count or not (pa.types.is_integer(key.type)
+                                  or pa.types.is_timestamp(key.type)):
+            return None
+        values = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        low, high = int(values.min()), int(values.max())
+        span = high - low + 1
+        capacity *= span
+        if capacity >= 1 << 62:
+            return None
+        codes = codes * span + (values - low)
+    return codes
