@@ -66,8 +66,9 @@ def test_packed_codes_are_equal_exactly_when_the_keys_are(pairs):
     rows = [pairs[i % len(pairs)] for i in range(window_aggregation._PACK_MIN_ROWS)]
     keys = [pa.array([r[0] for r in rows], pa.int32()),
             pa.array([r[1] for r in rows], pa.timestamp("ms"))]
-    codes = window_aggregation._packed_codes(keys)
-    assert codes is not None
+    packed = window_aggregation._packed_codes(keys)
+    assert packed is not None
+    codes = packed[0]
     codes_of_key: dict[tuple, set[int]] = {}
     keys_of_code: dict[int, set[tuple]] = {}
     for row, code in zip(rows, codes.tolist(), strict=True):
@@ -85,4 +86,20 @@ def test_packed_codes_refuse_nulls_strings_and_short_batches():
     assert window_aggregation._packed_codes([pa.array([1, None] * n)]) is None
     assert window_aggregation._packed_codes([pa.array(["a"] * n)]) is None
     assert window_aggregation._packed_codes(
-        [pa.array([0, 2**62] * n), pa.array([0, 3] * n)]) is None
+        [pa.array([0, 1, 2**61] * n), pa.array([0, 1, 3] * n)]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=200))
+def test_distinct_codes_by_scratch_and_by_sort_agree(values):
+    import numpy as np
+
+    from volley.runtime.stream_aggregate import _FirstSeen
+    from volley.runtime.window_aggregation import _distinct_codes
+
+    codes = np.array(values, dtype=np.int64)
+    narrow = _distinct_codes((codes, 51), _FirstSeen())
+    wide = _distinct_codes((codes, 10 ** 9), _FirstSeen())
+    for local, first in (narrow, wide):
+        assert (codes[first][local] == codes).all()  # each row points at its own code
+        assert list(codes[first]) == list(dict.fromkeys(values))  # in order of first occurrence

@@ -13,11 +13,15 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from volley.runtime.stream_aggregate import GroupAggregation, _BatchView, _to_arrow
+from volley.runtime.stream_aggregate import GroupAggregation, _BatchView, _FirstSeen, _to_arrow
 
 
 class WindowedAggregation(GroupAggregation):
     """See the module docstring. Build it with ``retracting=False, expiring=True``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._code_first_seen = _FirstSeen()
 
     def accumulate(self, batch: pa.RecordBatch) -> np.ndarray:
         """Fold an insert-only batch into the accumulators without computing a changelog
@@ -26,14 +30,13 @@ class WindowedAggregation(GroupAggregation):
         if batch.num_rows == 0:
             return np.zeros(0, dtype=np.int64)
         keys = [batch.column(k) for k in self._keys]
-        codes = _packed_codes(keys)
-        if codes is None:
+        packed = _packed_codes(keys)
+        if packed is None:
             gids = self._groups.ids(keys)
+            touched, local, first = self._first_seen(gids, self._groups.size)
         else:  # look up each distinct key once: a sliding window repeats every row's key
-            _, first_rows, inverse = np.unique(codes, return_index=True, return_inverse=True)
-            taken = pa.array(first_rows)
-            gids = self._groups.ids([k.take(taken) for k in keys])[inverse.reshape(-1)]
-        touched, local, first = self._first_seen(gids, self._groups.size)
+            local, first = _distinct_codes(packed, self._code_first_seen)
+            touched = self._groups.ids([k.take(pa.array(first)) for k in keys])
         view = _BatchView(batch, None, local, len(touched), keys)
         for values in self._values.values():
             values.update(view, touched, self._groups)
@@ -72,11 +75,27 @@ class WindowedAggregation(GroupAggregation):
 _PACK_MIN_ROWS = 4096
 
 
-def _packed_codes(keys: list[pa.Array]) -> np.ndarray | None:
-    """One int64 per row that is equal exactly when the rows' keys are: integer (or timestamp)
-    key columns without NULLs, packed by their ranges in this batch. None when the keys are of
-    another type, hold NULLs, or their ranges do not fit together in 62 bits; then the caller
-    looks up every row's key."""
+def _distinct_codes(packed: tuple[np.ndarray, int],
+                    first_seen: _FirstSeen) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's index into the distinct codes (in order of first occurrence) and the row of
+    each first occurrence: through a scratch array over the codes when their range is narrow
+    (no sort), else by sorting."""
+    codes, capacity = packed
+    if capacity <= 8 * len(codes):
+        _, local, first = first_seen(codes, capacity)
+        return local, first
+    _, first_sorted, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(first_sorted, kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return position[inverse.reshape(-1)], first_sorted[order]
+
+
+def _packed_codes(keys: list[pa.Array]) -> tuple[np.ndarray, int] | None:
+    """One int64 per row that is equal exactly when the rows' keys are, and the codes' range:
+    integer (or timestamp) key columns without NULLs, packed by their ranges in this batch.
+    None when the keys are of another type, hold NULLs, or their ranges do not fit together
+    in 62 bits; then the caller looks up every row's key."""
     if len(keys[0]) < _PACK_MIN_ROWS:
         return None
     codes = np.zeros(len(keys[0]), dtype=np.int64)
@@ -86,10 +105,14 @@ def _packed_codes(keys: list[pa.Array]) -> np.ndarray | None:
                                   or pa.types.is_timestamp(key.type)):
             return None
         values = key.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-        low, high = int(values.min()), int(values.max())
-        span = high - low + 1
+        low = int(values.min())
+        offsets = values - low
+        step = int(np.gcd.reduce(offsets))  # window ends: multiples of the slide apart
+        if step > 1:
+            offsets //= step
+        span = int(offsets.max()) + 1
         capacity *= span
         if capacity >= 1 << 62:
             return None
-        codes = codes * span + (values - low)
-    return codes
+        codes = codes * span + offsets
+    return codes, capacity
