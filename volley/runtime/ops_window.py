@@ -27,6 +27,9 @@ from volley.runtime.ops_time import MIN_WATERMARK, epoch_millis
 from volley.runtime.registry import operator_kind
 from volley.runtime.window_assign import assign, now_millis, row_times
 
+#: a window end no window reaches: nothing is due
+MAX_END = int(np.iinfo(np.int64).max)
+
 _WATERMARK = pa.schema([("watermark", pa.int64())])
 
 
@@ -103,17 +106,19 @@ class WindowAggregateOp(Operator):
         self._domain = "processing" if self._proctime else "event"
         self._keys = tuple(self.params["group_keys"])
         n_keys = len(self._keys)
-        # groups are (key, window end): the end tells a key's windows apart (also sessions,
-        # which do not overlap); the start travels with the timer
+        # groups are (key, window start, window end): the end tells a key's windows apart
+        # (also sessions, which do not overlap), the start comes along for the output
         width = len(in_schema)
-        work = in_schema.append(pa.field("__window_end", pa.int64(), nullable=False))
+        work = in_schema.append(pa.field("__window_start", pa.int64(), nullable=False)) \
+            .append(pa.field("__window_end", pa.int64(), nullable=False))
         out_schema = self.spec.output_schema
         aggs = self.params["aggs"]
         # the aggregation's own output layout: its group keys, then the aggregates
-        agg_out = pa.schema([out_schema.field(i) for i in range(n_keys)] + [work.field(width)]
+        agg_out = pa.schema([out_schema.field(i) for i in range(n_keys)]
+                            + [work.field(width), work.field(width + 1)]
                             + [out_schema.field(n_keys + j) for j in range(len(aggs))])
         self._aggregation = WindowedAggregation(
-            work, self._keys + (width,), aggs, agg_out, retracting=False,
+            work, self._keys + (width, width + 1), aggs, agg_out, retracting=False,
             max_parallelism=ctx.max_parallelism, key_group_columns=n_keys, expiring=True)
         for name, state in self._aggregation.states().items():
             ctx.register_state(name, state)
@@ -124,10 +129,48 @@ class WindowAggregateOp(Operator):
         self._late = ctx.counter("numLateRecordsDropped")
         self._time_name = in_schema.field(self._window.time_col).name if self._window else ""
         self.clock = now_millis
+        #: no event-time window ends before this (a bound: a restored state is looked at once)
+        self._next_end = MIN_WATERMARK
 
     def on_watermark(self, timestamp: int) -> int | None:
         self._watermark.value = max(self._watermark.value, timestamp)
+        if not self._proctime:
+            self._fire_due(timestamp)
         return timestamp
+
+    def _fire_due(self, watermark: int) -> None:
+        """Emit the event-time windows the watermark has passed, by window end then group.
+        Event-time windows need no timers: every group's key holds its window end, so the
+        groups due are found in one pass over the ends, made only when the earliest end is
+        due."""
+        if watermark < self._next_end - 1:
+            return
+        groups = self._aggregation.groups
+        live = groups.live_ids()
+        n_keys = len(self._keys)
+        ends = groups.key_column(n_keys + 1, live).to_numpy(zero_copy_only=False)
+        due = ends - 1 <= watermark
+        rest = ends[~due]
+        self._next_end = int(rest.min()) if len(rest) else MAX_END
+        if not due.any():
+            return
+        ids, ends = live[due], ends[due]
+        order = np.lexsort((ids, ends))
+        self._emit_windows(ids[order])
+
+    def _emit_windows(self, ids: np.ndarray) -> None:
+        groups = self._aggregation.groups
+        n_keys = len(self._keys)
+        columns = groups.key_columns(ids)
+        keys = columns[:n_keys]
+        starts = columns[n_keys].to_numpy(zero_copy_only=False)
+        ends = columns[n_keys + 1].to_numpy(zero_copy_only=False)
+        results = self._aggregation.take_ids(ids)
+        schema = self.spec.output_schema
+        keys = [k if k.type == schema.field(i).type else k.cast(schema.field(i).type)
+                for i, k in enumerate(keys)]
+        columns = keys + results + window_bound_columns(starts, ends, schema)
+        emit_table(self.out, pa.Table.from_arrays(columns, schema=schema))
 
     def prepare_snapshot(self, checkpoint_id: int) -> None:
         self._watermark.prepare_snapshot()
@@ -153,14 +196,19 @@ class WindowAggregateOp(Operator):
                     return
         if len(rows) != batch.num_rows or not (rows[:-1] < rows[1:]).all():
             batch = batch.take(pa.array(rows))
-        work = pa.RecordBatch.from_arrays(list(batch.columns) + [pa.array(ends, pa.int64())],
-                                          names=batch.schema.names + ["__window_end"])
+        work = pa.RecordBatch.from_arrays(
+            list(batch.columns) + [pa.array(starts, pa.int64()), pa.array(ends, pa.int64())],
+            names=batch.schema.names + ["__window_start", "__window_end"])
         new = self._aggregation.accumulate(work)
-        if len(new):
-            taken = pa.array(new)
-            keys = [work.column(k).take(taken) for k in self._keys]
-            self._timers.register([*keys, pa.array(starts[new], pa.int64())], ends[new] - 1,
-                                  self._domain)
+        if not len(new):
+            return
+        if not self._proctime:
+            self._next_end = min(self._next_end, int(ends[new].min()))
+            return
+        taken = pa.array(new)
+        keys = [work.column(k).take(taken) for k in self._keys]
+        self._timers.register([*keys, pa.array(starts[new], pa.int64())], ends[new] - 1,
+                              self._domain)
 
     def on_timers(self, fired: pa.Table, domain: str = "event") -> None:
         if domain != self._domain:
@@ -169,7 +217,8 @@ class WindowAggregateOp(Operator):
         keys = [fired.column(f"k{i}").combine_chunks() for i in range(n_keys)]
         starts = fired.column(f"k{n_keys}").to_numpy()
         ends = fired.column("timestamp").to_numpy() + 1
-        results = self._aggregation.take(keys + [pa.array(ends, pa.int64())])
+        results = self._aggregation.take(keys + [pa.array(starts, pa.int64()),
+                                                 pa.array(ends, pa.int64())])
         schema = self.spec.output_schema
         keys = [k if k.type == schema.field(i).type else k.cast(schema.field(i).type)
                 for i, k in enumerate(keys)]

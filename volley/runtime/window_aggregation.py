@@ -49,12 +49,21 @@ class WindowedAggregation(GroupAggregation):
         self._groups.set_live(touched)
         return first[~existed]
 
+    @property
+    def groups(self):
+        """The groups' keyed table (read-only use: which groups exist, their keys)."""
+        return self._groups
+
     def take(self, key_columns: list[pa.Array]) -> list[pa.Array]:
         """The aggregate results of the groups ``key_columns`` name (each must exist), one
         array per aggregate; the groups and their values leave the state."""
         ids = self._groups.lookup(key_columns)
         if (ids < 0).any():
             raise RuntimeError("internal: a window fired for a group that holds no rows")
+        return self.take_ids(ids)
+
+    def take_ids(self, ids: np.ndarray) -> list[pa.Array]:
+        """``take`` of the groups ``ids`` (live ones; void after the call)."""
         gathered = {name: self._groups.column(name).take(ids) for name in self._names}
         results = []
         for j, result in enumerate(self._results):

@@ -95,6 +95,10 @@ class KeyIndex:
             ids = np.arange(self.size, dtype=np.int64)
         return [store.take(np.asarray(ids, dtype=np.int64)) for store in self._stores]
 
+    def key_column(self, column: int, ids: np.ndarray) -> pa.Array:
+        """Key column ``column`` of ``ids`` (one column of ``key_columns``)."""
+        return self._stores[column].take(np.asarray(ids, dtype=np.int64))
+
     def keep(self, ids: np.ndarray) -> None:
         """Keep the keys of ``ids`` only, renumbered so ``ids[i]`` becomes ``i``."""
         ids = np.asarray(ids, dtype=np.int64)

@@ -172,6 +172,10 @@ class KeyedTable:
         """The keys of ``ids`` (all ids, live or not, when None), one array per key column."""
         return self._index.key_columns(ids)
 
+    def key_column(self, column: int, ids: np.ndarray) -> pa.Array:
+        """Key column ``column`` of ``ids``: reading one column of the keys costs that column."""
+        return self._index.key_column(column, ids)
+
     def expire(self, time_column: str, before: int) -> np.ndarray:
         """Delete the live keys whose ``time_column`` value is < ``before`` and return their ids
         (windows that closed, entries past their TTL). One vectorized pass over the slots."""
