@@ -4,6 +4,7 @@ results stay those of the query as written (checked against pandas over the same
 import pandas as pd
 import pytest
 
+from volley.errors import PlanError
 from volley.optimizer import optimize
 from volley.plan import nodes as n
 from volley.plan.windows import WindowAggregate
@@ -115,3 +116,12 @@ def test_different_literals_are_not_shared(t_env):
         "SELECT id FROM orders WHERE amount > 1 UNION ALL SELECT id FROM orders WHERE amount > 2"
     )._plan)
     assert len([x for x in _nodes(plan) if isinstance(x, n.Filter)]) == 2
+
+
+def test_sub_plan_reuse_can_be_switched_off_as_in_flink(t_env):
+    t_env.get_config().set("table.optimizer.reuse-sub-plan-enabled", "false")
+    plan = t_env._optimize(t_env.sql_query(WINDOWS)._plan)
+    assert len([x for x in _nodes(plan) if isinstance(x, WindowAggregate)]) == 2
+    t_env.get_config().set("table.optimizer.reuse-sub-plan-enabled", "maybe")
+    with pytest.raises(PlanError, match="reuse-sub-plan-enabled' must be true or false"):
+        t_env.sql_query(WINDOWS).to_pandas()

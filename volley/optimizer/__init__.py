@@ -14,7 +14,7 @@ from volley.optimizer.prune_columns import prune_columns
 from volley.optimizer.prune_join_output import prune_join_output
 from volley.optimizer.push_filter_into_join import push_filter_into_join
 from volley.optimizer.rank_to_top_n import rank_to_top_n
-from volley.optimizer.reuse_sub_plans import reuse_sub_plans
+from volley.optimizer.reuse_sub_plans import reuse_sub_plans as reuse_equal_sub_plans
 from volley.plan import nodes as n
 
 RULES = (push_filter_into_join, prune_join_output)
@@ -25,11 +25,13 @@ BATCH_RULES = RULES + (aggregate_before_join,)
 STREAMING_RULES = RULES + (rank_to_top_n, drop_unused_rank_number)
 
 
-def optimize(node: n.Node, batch: bool = False) -> n.Node:
+def optimize(node: n.Node, batch: bool = False, reuse_sub_plans: bool = True) -> n.Node:
     """Apply every rule bottom-up, once; shared sub-plans stay shared. Then read and carry only
-    the columns the query uses, and compute a sub-plan written twice once."""
+    the columns the query uses, and (``reuse_sub_plans``) compute a sub-plan written twice
+    once."""
     rules = BATCH_RULES if batch else STREAMING_RULES
-    return reuse_sub_plans(prune_columns(_rewrite(node, {}, rules)))
+    pruned = prune_columns(_rewrite(node, {}, rules))
+    return reuse_equal_sub_plans(pruned) if reuse_sub_plans else pruned
 
 
 def _rewrite(node: n.Node, memo: dict[int, n.Node], rules: tuple) -> n.Node:

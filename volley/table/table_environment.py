@@ -411,8 +411,15 @@ class TableEnvironment:
                                           sink.accepted_changelog_modes, primary_key)
 
     def _optimize(self, plan: n.Node) -> n.Node:
-        """The logical rewrites for this environment's mode (some hold for bounded input only)."""
-        return optimize(plan, batch=not self._streaming)
+        """The logical rewrites for this environment's mode (some hold for bounded input only);
+        ``table.optimizer.reuse-sub-plan-enabled`` (Flink's option, default true) says whether a
+        sub-plan written twice is computed once."""
+        value = str(self._effective_config().get("table.optimizer.reuse-sub-plan-enabled",
+                                                 "true")).strip().lower()
+        if value not in ("true", "false"):
+            raise PlanError(f"'table.optimizer.reuse-sub-plan-enabled' must be true or false; "
+                            f"got {value!r}")
+        return optimize(plan, batch=not self._streaming, reuse_sub_plans=value == "true")
 
     def _effective_config(self) -> dict[str, str]:
         """The job's configuration over the process's defaults (``volley run -D ...``)."""
