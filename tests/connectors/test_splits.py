@@ -80,7 +80,7 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(json_format, "BLOCK_SIZE", 128)
     monkeypatch.setattr(csv_format, "WHOLE_FILE_BLOCK_SIZE", 128)
     monkeypatch.setattr(csv_format, "BLOCK_SIZE", 128)
-    monkeypatch.setattr(csv_format, "WINDOW_BLOCK_SIZE", 128)
+    monkeypatch.setattr(csv_format, "WINDOW_BLOCK_SIZE", (128, 128))
 
 
 def _table(batches, schema: pa.Schema) -> pa.Table:

@@ -39,11 +39,14 @@ WHOLE_FILE_BYTES = 64 << 20
 WHOLE_FILE_BLOCK_SIZE = 1 << 20
 #: Larger files are parsed a window of about this many bytes at a time, each window whole.
 WINDOW_BYTES = 32 << 20
-#: A window's blocks (a batch each): eight per window keep two cores busy, and a batch of 4 MB
-#: of text (20,000 rows of wide Nexmark bids) costs a stateful operator downstream its fixed
-#: per-batch overhead a quarter as often as 1 MB blocks did (Nexmark q5: 7.9 -> 6.6 s); merging
-#: small batches after parsing instead copied every column read (q0: +10%).
-WINDOW_BLOCK_SIZE = 4 << 20
+#: A window's blocks (a batch each) hold about this many rows: a batch costs a stateful
+#: operator downstream a fixed overhead, so 1 MB blocks of wide rows (5,500 Nexmark bids) made
+#: q5 pay it four times as often as 4 MB ones (7.9 against 6.6 s); blocks of narrow rows stay
+#: 1 MB (a streaming GROUP BY over 15-byte rows is 10% slower in 4 MB batches). Merging small
+#: batches after parsing instead copied every column read (q0: +10%).
+WINDOW_BLOCK_ROWS = 1 << 15
+#: The bounds of a window's block size (8 MB: four blocks per window still keep two cores busy).
+WINDOW_BLOCK_SIZE = (1 << 20, 8 << 20)
 
 
 class CsvReader:
@@ -134,6 +137,7 @@ class CsvReader:
             return
         with open(path, "rb") as file:
             text = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        block_size = _block_size(text, size)
         start = 0
         while start < size:
             end = min(start + WINDOW_BYTES, size)
@@ -144,7 +148,7 @@ class CsvReader:
                 options = self._options(on_invalid, positions, first_window=first)
                 yield from _streamed(_from_offset(path, start), options)
                 return
-            options = self._options(on_invalid, positions, False, WINDOW_BLOCK_SIZE,
+            options = self._options(on_invalid, positions, False, block_size,
                                     first_window=first)
             yield from pacsv.read_csv(_in_place(text, start, end), **options).to_batches()
             _unmap_pages(text, start, end)
@@ -293,3 +297,11 @@ class _CommentFilter(io.RawIOBase):
         self._file.close()
         super().close()
 
+
+def _block_size(text: mmap.mmap, size: int) -> int:
+    """The block size giving about WINDOW_BLOCK_ROWS rows a block, from the rows in the first
+    64 KB of the file, within WINDOW_BLOCK_SIZE."""
+    sample = min(size, 1 << 16)
+    rows = max(1, text[:sample].count(b"\n"))
+    low, high = WINDOW_BLOCK_SIZE
+    return int(min(high, max(low, WINDOW_BLOCK_ROWS * sample // rows)))
