@@ -12,7 +12,8 @@ Two representations, chosen per key column:
 * **direct** — an integer column whose values span a small range maps ``value - base`` through a
   slot array: one numpy gather per batch (DuckDB calls this a perfect hash);
 * **hashed** — any other column: Arrow hashes the batch (``dictionary_encode``) and its few
-  distinct values are matched against the dictionary so far with ``index_in``.
+  distinct values are matched against the dictionary so far: with ``index_in`` while it is
+  small, then through a ``KeyIndex`` kept between batches (see ``INDEX_AFTER``).
 
 Several key columns are folded pairwise: the ids of (k1..kn-1) and of kn form one int64 code,
 which a further dictionary numbers. NULL is a key like any other here (SQL GROUP BY puts NULLs in
@@ -28,6 +29,11 @@ import pyarrow.compute as pc
 #: The largest value range a direct (slot array) column may span: 4M slots of int64, 32 MB.
 DIRECT_RANGE_LIMIT = 1 << 22
 ABSENT = -1
+#: A hashed column matches each batch's distinct values against all it holds with ``index_in``
+#: (a hash set built per call: cheap for a join's build side, encoded once) until it holds more
+#: than this many values beyond four times a batch's; then a hash table kept between batches
+#: takes over, so that a GROUP BY over millions of string keys stays linear.
+INDEX_AFTER = 1 << 16
 
 
 def _distinct_offsets(offsets: np.ndarray, bound: int) -> np.ndarray:
@@ -62,9 +68,13 @@ class _ColumnDictionary:
         self._values = np.empty(0, dtype=np.int64)
         self._offsets_checked: tuple[int, int] | None = None  # see _slots_are_offsets
         self._offsets_are_ids = False
-        # hashed: the distinct non-null values, in id order, with their ids
-        self._uniques: pa.Array = pa.array([], type=arrow_type)
+        # hashed: the distinct non-null values in order of discovery (chunks, joined when
+        # read), the id of each, and a hash table kept between batches that numbers them
+        # (None for a type it cannot key: then each batch is matched against them all)
+        self._unique_chunks: list[pa.Array] = []
         self._unique_ids = np.empty(0, dtype=np.int64)
+        self._index = None
+        self._indexable = _indexable(arrow_type)
         # the last dictionary seen on a dictionary-encoded input, and its positions' ids
         self._dictionary: tuple[pa.Array, np.ndarray] | None = None
 
@@ -186,7 +196,7 @@ class _ColumnDictionary:
         if self._null_id != ABSENT:
             valid[self._null_id] = False
         self._unique_ids = np.nonzero(valid)[0].astype(np.int64)
-        self._uniques = pa.array(self._values[valid]).cast(self.type)
+        self._unique_chunks = [pa.array(self._values[valid]).cast(self.type)]
         self._direct = False
         self._slots = np.empty(0, dtype=np.int64)
 
@@ -219,9 +229,54 @@ class _ColumnDictionary:
         return ids
 
     def _encode_plain(self, column: pa.Array, insert: bool) -> np.ndarray:
+        if pa.types.is_floating(column.type):  # -0.0 is 0.0's key, on both paths (as KeyIndex)
+            column = pc.if_else(pc.equal(column, 0), pa.scalar(0, column.type), column)
         encoded = pc.dictionary_encode(column)  # NULLs become null indices
         batch_values = encoded.dictionary
-        found = pc.index_in(batch_values, value_set=self._uniques)
+        if self._index is None and self._indexable and \
+                len(self._unique_ids) > INDEX_AFTER + 4 * len(batch_values):
+            self._build_index()
+        if self._index is not None:
+            mapping = self._map_indexed(batch_values, insert)
+        else:
+            mapping = self._map_by_index_in(batch_values, insert)
+        indices = encoded.indices
+        if not indices.null_count:
+            return mapping[indices.to_numpy(zero_copy_only=False)]
+        ids = np.append(mapping, ABSENT)[indices.fill_null(len(mapping)).to_numpy(zero_copy_only=False)]
+        ids[indices.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
+        return ids
+
+    def _build_index(self) -> None:
+        """Number the values seen so far in a hash table kept from now on (its id ``i`` is
+        the ``i``-th value, so ``_unique_ids`` maps its ids as they are)."""
+        from volley.state.key_index import KeyIndex
+
+        self._index = KeyIndex([self.type], direct_range_limit=0)
+        self._index.ids([self._uniques()])
+
+    def _map_indexed(self, batch_values: pa.Array, insert: bool) -> np.ndarray:
+        """Ids of a batch's distinct values through the persistent hash table: a batch costs
+        its own distinct values, however many the dictionary holds (``index_in`` against all
+        of them made a GROUP BY over many string keys quadratic)."""
+        before = self._index.size
+        positions = self._index.ids([batch_values], insert=insert)
+        added = self._index.size - before
+        if added:  # positions before..size-1, in order of first appearance in the batch
+            new = self._new_ids(added)
+            self._unique_ids = np.concatenate([self._unique_ids, new])
+            fresh = np.flatnonzero(positions >= before)
+            # one value per new id (values the index keys as equal, 0.0 and -0.0, share one)
+            _, first = np.unique(positions[fresh], return_index=True)
+            self._unique_chunks.append(batch_values.take(pa.array(fresh[first])))
+        mapping = np.full(len(batch_values), ABSENT, dtype=np.int64)
+        known = positions >= 0
+        mapping[known] = self._unique_ids[positions[known]]
+        return mapping
+
+    def _map_by_index_in(self, batch_values: pa.Array, insert: bool) -> np.ndarray:
+        uniques = self._uniques()
+        found = pc.index_in(batch_values, value_set=uniques)
         mapping = np.full(len(batch_values), ABSENT, dtype=np.int64)
         known = found.is_valid()
         if found.null_count < len(found):
@@ -231,15 +286,17 @@ class _ColumnDictionary:
         if insert and missing.any():
             new = self._new_ids(int(missing.sum()))
             mapping[missing] = new
-            fresh = batch_values.filter(pa.array(missing))
-            self._uniques = pa.concat_arrays([self._uniques, fresh])
+            self._unique_chunks.append(batch_values.filter(pa.array(missing)))
             self._unique_ids = np.concatenate([self._unique_ids, new])
-        indices = encoded.indices
-        if not indices.null_count:
-            return mapping[indices.to_numpy(zero_copy_only=False)]
-        ids = np.append(mapping, ABSENT)[indices.fill_null(len(mapping)).to_numpy(zero_copy_only=False)]
-        ids[indices.is_null().to_numpy(zero_copy_only=False)] = self._null_key_id(insert)
-        return ids
+        return mapping
+
+    def _uniques(self) -> pa.Array:
+        """The distinct non-null values in discovery order, as one array."""
+        if not self._unique_chunks:
+            return pa.array([], type=self.type)
+        if len(self._unique_chunks) > 1:
+            self._unique_chunks = [pa.concat_arrays(self._unique_chunks)]
+        return self._unique_chunks[0]
 
     # -- output ----------------------------------------------------------------------------------
 
@@ -254,11 +311,20 @@ class _ColumnDictionary:
             return values.cast(self.type)
         positions = np.full(self.size, -1, dtype=np.int64)
         positions[self._unique_ids] = np.arange(len(self._unique_ids))
-        if len(self._uniques) == 0:
+        uniques = self._uniques()
+        if len(uniques) == 0:
             return pa.nulls(self.size, self.type)
         missing = positions < 0  # the NULL key's id
         indices = pa.array(np.maximum(positions, 0), mask=missing if missing.any() else None)
-        return self._uniques.take(indices)
+        return uniques.take(indices)
+
+
+def _indexable(arrow_type: pa.DataType) -> bool:
+    """Whether a ``KeyIndex`` can key values of ``arrow_type`` (not nested types)."""
+    from volley.state.key_encoding import is_bytes_type, is_words_type, value_type
+
+    t = value_type(arrow_type)
+    return is_bytes_type(t) or is_words_type(t)
 
 
 class KeyDictionary:
