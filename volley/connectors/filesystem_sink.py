@@ -115,6 +115,9 @@ class FileSystemSink(TableSink):
         self._opened = False
         self._ended = False
         self.published: list[str] = []
+        #: INSERT OVERWRITE: the table's files when the sink opened, deleted at its commit
+        self.overwrite = options.get_bool("volley.overwrite", False)
+        self._replaced: list[str] | None = None
 
     @property
     def directory(self) -> str:
@@ -152,6 +155,8 @@ class FileSystemSink(TableSink):
                 f"{self.path!r}, but that is a file; expected a directory path"
             )
         os.makedirs(self.directory, exist_ok=True)
+        if self.overwrite and not self.single_file:
+            self._replaced = _visible_files(self.directory)
 
     def write(self, batch: pa.RecordBatch) -> None:
         batch = conform_batch(batch, self._target, self.spec.name)
@@ -175,6 +180,16 @@ class FileSystemSink(TableSink):
         return committables
 
     def commit(self, committables: list[dict]) -> None:
+        """Publish ``committables``; INSERT OVERWRITE first deletes the files the table held when
+        the sink opened (once; a file already gone is skipped, as another subtask's commit may
+        have deleted it). The replaced rows stay visible until the new ones are published."""
+        if self._replaced is not None:
+            for path in self._replaced:
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+            self._replaced = None
         for c in committables:
             if self.single_file and not c.get("complete", False):
                 continue  # the legacy file is published at the end of input only
@@ -287,6 +302,16 @@ class FileSystemSink(TableSink):
         if not self._opened:
             self.open()
         self._current = _OpenFile(self, hidden, committable["final"], at=length)
+
+
+def _visible_files(directory: str) -> list[str]:
+    """The table's data files under ``directory``: names starting with ``.`` or ``_`` (in-progress
+    parts, markers) are not data, at any depth, as readers skip them."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        found += [os.path.join(root, f) for f in files if not f.startswith((".", "_"))]
+    return found
 
 
 def _memory_size(options: TableOptions, key: str) -> int:

@@ -69,6 +69,8 @@ class PhysicalPlanner:
     def add_sink(self, plan: n.Node, table: TableSpec, overwrite: bool,
                  update: UpdateKind = BEFORE_AND_AFTER) -> PlanOp:
         """``update``: how the sink takes updates (``ChangelogInference.sink_update_kind``)."""
+        if overwrite:
+            _check_overwrite(table, self.streaming)
         upstream = self.plan(plan, update)
         schema = self.schema_of(plan)
         return self._output("sink", f"Sink: {table.name}",
@@ -267,3 +269,20 @@ class PhysicalPlanner:
             return self._op("stream_join", node, params, [node.left, node.right], name)
         params.update(kind=node.kind, columns=columns)
         return self._op("hash_join", output or node, params, [node.left, node.right], name)
+
+
+def _check_overwrite(table: TableSpec, streaming: bool) -> None:
+    """INSERT OVERWRITE as Flink allows it: a filesystem table in batch mode."""
+    connector = table.options.get("connector")
+    if connector != "filesystem":
+        raise UnsupportedFeatureError(
+            f"INSERT OVERWRITE into {table.name!r} is not supported: its connector "
+            f"{connector!r} cannot replace what it holds (as in Flink, only the filesystem "
+            "connector can); use INSERT INTO"
+        )
+    if streaming:
+        raise UnsupportedFeatureError(
+            f"INSERT OVERWRITE into {table.name!r} is not supported in streaming mode (as in "
+            "Flink); run it in batch mode (EnvironmentSettings.in_batch_mode()), or use "
+            "INSERT INTO"
+        )

@@ -94,7 +94,7 @@ class SinkOp(Operator):
 
     def notify_checkpoint_complete(self, checkpoint_id: int) -> None:
         due = self._commits.take_until(checkpoint_id)
-        if due:
+        if due or self.params.get("overwrite"):  # an empty overwrite still empties the table
             self._sink.commit(due)
 
     def close(self) -> None:
