@@ -107,6 +107,9 @@ class ScopeColumn:
     name: str
     type: DataType
     qualifier: str | None = None
+    #: a column a join USING (or NATURAL) merged into its namesake of the other side: named only
+    #: qualified (``b.id``), left out of ``*``
+    hidden: bool = False
 
 
 @dataclass
@@ -119,6 +122,9 @@ class Scope:
     substitutions: list[tuple[exp.Expression, InputRef]] = field(default_factory=list)
     #: set in an aggregate's scope: columns that may appear bare (the group keys)
     grouped: bool = False
+    #: the columns ``*`` stands for, in order, when not all (a join USING puts its columns
+    #: first and each once)
+    star: list[int] | None = None
 
     @staticmethod
     def of(row_type: RowType, qualifier: str | None = None, functions=None) -> Scope:
@@ -133,7 +139,8 @@ class Scope:
         matches = [
             i
             for i, c in enumerate(self.columns)
-            if c.name == name and (qualifier is None or c.qualifier == qualifier)
+            if c.name == name and (c.qualifier == qualifier if qualifier is not None
+                                   else not c.hidden)
         ]
         if len(matches) == 1:
             i = matches[0]

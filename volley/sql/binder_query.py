@@ -203,7 +203,9 @@ def _expand_stars(items: list[exp.Expression], scope: Scope) -> list[exp.Express
     out: list[exp.Expression] = []
     for it in items:
         if isinstance(it, exp.Star):
-            out.extend(_column_node(c) for c in scope.columns)
+            shown = scope.star if scope.star is not None else [
+                i for i, c in enumerate(scope.columns) if not c.hidden]
+            out.extend(_column_node(scope.columns[i]) for i in shown)
         elif isinstance(it, exp.Column) and isinstance(it.this, exp.Star):
             q = it.table
             cols = [c for c in scope.columns if c.qualifier == q]
@@ -685,7 +687,22 @@ class QueryBinder:
                 ScopeColumn(c.name, c.type.as_nullable(), c.qualifier) for c in scope.columns
             ]
         on = join.args.get("on")
-        using = join.args.get("using")
+        using = [ident.name for ident in join.args.get("using") or []]
+        natural = str(join.args.get("method") or "").upper() == "NATURAL"
+        if natural:
+            if on is not None or using:
+                raise PlanError("a NATURAL JOIN takes no ON or USING clause; remove it, or "
+                                "drop NATURAL")
+            right_names = {c.name for c in right_scope.columns if not c.hidden}
+            using = [c.name for c in scope.columns if not c.hidden and c.name in right_names]
+        elif on is None and not using and "pivots" in join.args and \
+                not (join.kind and join.kind.upper() == "CROSS"):
+            # ``a JOIN b`` with nothing after it (``a, b`` is a cross join and has no pivots)
+            raise PlanError(
+                f"{(join.side or 'inner').upper()} JOIN {target.sql(dialect='flink')} needs a "
+                "condition (as in Flink): add ON ... or USING (...), write NATURAL JOIN to join "
+                "on the columns both sides have, or CROSS JOIN for every pair"
+            )
         condition = None
         if on is not None:
             condition = ExprBinder(Scope(scope.columns + right_scope.columns, self.functions),
@@ -693,8 +710,7 @@ class QueryBinder:
         elif using:
             width = len(scope.columns)
             cond = None
-            for ident in using:
-                name = ident.name
+            for name in using:
                 lref = scope.resolve(name, None)
                 r = right_scope.resolve(name, None)
                 eq = Call("eq", (lref, InputRef(width + r.index, name, r.type)), BooleanType())
@@ -710,9 +726,36 @@ class QueryBinder:
                 node = as_window_join(node)
         # the scope has the join's own types (a regular join's time attributes are plain
         # timestamps; a time-bounded join keeps them)
-        combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier)
+        combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier, c.hidden)
                             for c, f in zip(combined.columns, node.schema.fields, strict=True)]
+        if using and on is None:
+            _merge_using_columns(combined, scope, right_scope, using, kind)
         return node, combined
+
+
+def _merge_using_columns(combined: Scope, left: Scope, right: Scope, using: list[str],
+                         kind: str) -> None:
+    """USING (and NATURAL) columns appear once, as in Flink: ``*`` gives them first, then the
+    other columns of the left side and of the right; a bare name means the side whose rows
+    every result row has (the left one, or the right one of a RIGHT JOIN), and the other side's
+    column stays reachable qualified (``b.id``)."""
+    if kind == "full":
+        raise UnsupportedFeatureError(
+            f"FULL JOIN ... USING ({', '.join(using)}) is not supported yet; write ON "
+            f"a.{using[0]} = b.{using[0]} and COALESCE(a.{using[0]}, b.{using[0]})"
+        )
+    width = len(left.columns)
+    kept, merged = [], []
+    for name in using:
+        lref, rref = left.resolve(name, None).index, width + right.resolve(name, None).index
+        keep, hide = (rref, lref) if kind == "right" else (lref, rref)
+        kept.append(keep)
+        merged.append(hide)
+    for i in merged:
+        c = combined.columns[i]
+        combined.columns[i] = ScopeColumn(c.name, c.type, c.qualifier, hidden=True)
+    rest = [i for i, c in enumerate(combined.columns) if not c.hidden and i not in kept]
+    combined.star = kept + rest
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
