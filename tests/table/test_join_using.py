@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from volley.errors import PlanError, UnsupportedFeatureError
+from volley.errors import PlanError
 from volley.table import EnvironmentSettings, TableEnvironment
 
 
@@ -39,6 +39,10 @@ def _result(t_env, sql):
     # USING columns come first in *, then the rest of each side
     ("SELECT * FROM a JOIN c USING (id)", ["id", "v", "v0"], [(2, "y", "x")]),
     ("SELECT * FROM a NATURAL JOIN c", ["id", "v"], []),
+    ("SELECT * FROM a FULL JOIN b USING (id)", ["id", "v", "w"],
+     [(1, "x", 10), (2, "y", 20), (3, "z", None), (4, None, 40)]),
+    ("SELECT id, a.id, b.id FROM a FULL JOIN b USING (id)", ["id", "id0", "id1"],
+     [(1, 1, 1), (2, 2, 2), (3, 3, None), (4, None, 4)]),
     ("SELECT * FROM b RIGHT JOIN a USING (id)", ["id", "w", "v"],
      [(1, 10, "x"), (2, 20, "y"), (3, None, "z")]),
 ])
@@ -55,8 +59,6 @@ def test_left_join_using_keeps_the_left_key(t_env):
     ("SELECT * FROM a JOIN b", PlanError, "INNER JOIN b needs a condition"),
     ("SELECT * FROM a LEFT JOIN b", PlanError, "LEFT JOIN b needs a condition"),
     ("SELECT * FROM a NATURAL JOIN b USING (id)", PlanError, "takes no ON or USING"),
-    ("SELECT * FROM a FULL JOIN b USING (id)", UnsupportedFeatureError,
-     "FULL JOIN ... USING"),
 ])
 def test_what_flink_refuses_is_refused(t_env, sql, error, message):
     with pytest.raises(error, match=message):

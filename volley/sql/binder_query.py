@@ -729,33 +729,56 @@ class QueryBinder:
         combined.columns = [ScopeColumn(c.name, f.data_type, c.qualifier, c.hidden)
                             for c, f in zip(combined.columns, node.schema.fields, strict=True)]
         if using and on is None:
-            _merge_using_columns(combined, scope, right_scope, using, kind)
+            node = _merge_using_columns(node, combined, scope, right_scope, using, kind)
         return node, combined
 
 
-def _merge_using_columns(combined: Scope, left: Scope, right: Scope, using: list[str],
-                         kind: str) -> None:
+def _merge_using_columns(node: n.Node, combined: Scope, left: Scope, right: Scope,
+                         using: list[str], kind: str) -> n.Node:
     """USING (and NATURAL) columns appear once, as in Flink: ``*`` gives them first, then the
     other columns of the left side and of the right; a bare name means the side whose rows
-    every result row has (the left one, or the right one of a RIGHT JOIN), and the other side's
-    column stays reachable qualified (``b.id``)."""
-    if kind == "full":
-        raise UnsupportedFeatureError(
-            f"FULL JOIN ... USING ({', '.join(using)}) is not supported yet; write ON "
-            f"a.{using[0]} = b.{using[0]} and COALESCE(a.{using[0]}, b.{using[0]})"
-        )
+    every result row has (the left one, the right one of a RIGHT JOIN, ``COALESCE`` of both for
+    a FULL JOIN, computed in a projection over the join), and each side's own column stays
+    reachable qualified (``b.id``)."""
     width = len(left.columns)
-    kept, merged = [], []
-    for name in using:
-        lref, rref = left.resolve(name, None).index, width + right.resolve(name, None).index
-        keep, hide = (rref, lref) if kind == "right" else (lref, rref)
-        kept.append(keep)
-        merged.append(hide)
-    for i in merged:
+    pairs = [(left.resolve(name, None).index, width + right.resolve(name, None).index)
+             for name in using]
+    if kind == "full":
+        fields = node.schema.fields
+        exprs: list[Expr] = [InputRef(i, f.name, f.data_type) for i, f in enumerate(fields)]
+        names: list[str] = []
+        for f in fields:  # a join's sides may share names; a projection's columns may not
+            names.append(_unused_name(f.name, names))
+        kept = []
+        for name, (lref, rref) in zip(using, pairs, strict=True):
+            a = InputRef(lref, fields[lref].name, fields[lref].data_type)
+            b = InputRef(rref, fields[rref].name, fields[rref].data_type)
+            t = common_type([a.type, b.type])
+            if t is None:
+                raise PlanError(f"USING ({name}): the two sides' {name!r} columns have types "
+                                f"{a.type} and {b.type}, which have no common type")
+            exprs.append(Call("coalesce", (a, b), t.as_nullable()))
+            names.append(_unused_name(name, names))
+            kept.append(len(exprs) - 1)
+            combined.columns.append(ScopeColumn(name, t.as_nullable(), None))
+        node = n.Project(node, tuple(exprs), tuple(names))
+        hidden = [i for pair in pairs for i in pair]
+    else:
+        kept = [r if kind == "right" else lf for lf, r in pairs]
+        hidden = [lf if kind == "right" else r for lf, r in pairs]
+    for i in hidden:
         c = combined.columns[i]
         combined.columns[i] = ScopeColumn(c.name, c.type, c.qualifier, hidden=True)
     rest = [i for i, c in enumerate(combined.columns) if not c.hidden and i not in kept]
     combined.star = kept + rest
+    return node
+
+
+def _unused_name(name: str, taken: list[str]) -> str:
+    candidate, k = name, 0
+    while candidate in taken:
+        candidate, k = f"{name}{k}", k + 1
+    return candidate
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
