@@ -197,3 +197,25 @@ def test_pandas_udf_error_wraps_user_exception(tab):
     assert "pboom" in str(ei.value)
     assert "test_udf.py" in str(ei.value)
     assert isinstance(ei.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("method", ["open", "close"])
+def test_a_udf_whose_open_or_close_raises_gives_a_udf_error_naming_it(method):
+    class Flaky(ScalarFunction):
+        def open(self, function_context):
+            if method == "open":
+                raise RuntimeError("cannot connect")
+
+        def close(self):
+            if method == "close":
+                raise RuntimeError("cannot disconnect")
+
+        def eval(self, x):
+            return x
+
+    t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
+    t_env.create_temporary_function("flaky", udf(Flaky(), result_type=DataTypes.BIGINT()))
+    with pytest.raises(UdfError, match=rf"{method}\(\) of user-defined function 'Flaky' "
+                       r"\(defined at .*test_udf.py:\d+\) raised RuntimeError") as info:
+        list(t_env.sql_query("SELECT flaky(x) FROM (VALUES (1), (2)) AS v(x)").execute().collect())
+    assert isinstance(info.value.__cause__, RuntimeError)

@@ -152,12 +152,27 @@ class UserDefinedScalarFunction:
     def open(self, context: FunctionContext) -> None:
         """Called by each task that runs the function, before its first call."""
         if isinstance(self._func, UserDefinedFunction):
-            self._func.open(context)
+            try:
+                self._func.open(context)
+            except Exception as error:
+                raise self._lifecycle_error("open", error) from error
 
     def close(self) -> None:
         """Called by each task that opened the function, after its last call or a failure."""
         if isinstance(self._func, UserDefinedFunction):
-            self._func.close()
+            try:
+                self._func.close()
+            except Exception as error:
+                raise self._lifecycle_error("close", error) from error
+
+    def _lifecycle_error(self, method: str, error: Exception) -> Exception:
+        from volley.errors import UdfError
+
+        return UdfError(
+            f"{method}() of user-defined function {self.name!r} (defined at "
+            f"{self.source_location}) raised {type(error).__name__}: {error}; the job stops "
+            f"(your exception, with its traceback, is chained below)"
+        )
 
     # -- shipping to another process ---------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
