@@ -18,10 +18,10 @@ every row whose rank moved (Flink's ``outputRankNumber = false``).
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
 from volley.plan import nodes as n
-from volley.plan.expressions import Expr, InputRef, input_refs
+from volley.plan.expressions import InputRef, input_refs, remap
 from volley.plan.ranking import TopN
 
 
@@ -51,17 +51,3 @@ def drop_unused_rank_number(node: n.Node) -> n.Node:
     if filter_ is not None:
         below = n.Filter(new_inner, remap(filter_.condition, mapping))
     return n.Project(below, tuple(remap(e, mapping) for e in node.exprs), node.names)
-
-
-def remap(e: Expr, mapping: dict[int, int]) -> Expr:
-    """``e`` with every column reference ``i`` moved to ``mapping[i]``."""
-    if isinstance(e, InputRef):
-        return replace(e, index=mapping[e.index])
-    changes: dict[str, object] = {}
-    for f in fields(e):  # type: ignore[arg-type]
-        value = getattr(e, f.name)
-        if isinstance(value, Expr):
-            changes[f.name] = remap(value, mapping)
-        elif isinstance(value, tuple) and value and all(isinstance(v, Expr) for v in value):
-            changes[f.name] = tuple(remap(v, mapping) for v in value)
-    return replace(e, **changes) if changes else e

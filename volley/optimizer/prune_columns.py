@@ -22,11 +22,11 @@ what is below it). A sub-plan used twice with different needs is narrowed twice.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
-from volley.optimizer.drop_unused_rank_number import remap
 from volley.plan import nodes as n
-from volley.plan.expressions import input_refs
+from volley.plan.expressions import input_refs, remap
+from volley.plan.types import RowType
 
 #: old output column -> new output column, for the columns the parent needs
 Mapping = dict[int, int]
@@ -118,10 +118,8 @@ def _scan(node: n.Scan, needed: frozenset[int]) -> tuple[n.Node, Mapping]:
     if len(kept) == len(node.schema.fields):
         return node, _identity(node)
     positions = node.columns or tuple(range(len(node.schema.fields)))
-    fields = node.row_type.fields
-    from volley.plan.types import RowType
-
-    scan = replace(node, row_type=RowType(tuple(fields[i] for i in kept)),
+    row_fields = node.row_type.fields
+    scan = replace(node, row_type=RowType(tuple(row_fields[i] for i in kept)),
                    columns=tuple(positions[i] for i in kept))
     return scan, {old: new for new, old in enumerate(kept)}
 
@@ -131,7 +129,5 @@ def _identity(node: n.Node) -> Mapping:
 
 
 def _child_fields(node: n.Node) -> list[tuple[str, n.Node]]:
-    from dataclasses import fields
-
     return [(f.name, getattr(node, f.name)) for f in fields(node)  # type: ignore[arg-type]
             if isinstance(getattr(node, f.name), n.Node)]

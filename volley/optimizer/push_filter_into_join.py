@@ -21,7 +21,7 @@ join condition, where they run once per joined row as written.
 from __future__ import annotations
 
 from volley.plan import nodes as n
-from volley.plan.expressions import Call, Expr, UdfCall, input_refs, walk
+from volley.plan.expressions import Call, Expr, UdfCall, input_refs, remap, walk
 from volley.plan.time_joins import conjunction, conjuncts
 from volley.plan.types import BooleanType
 
@@ -58,8 +58,6 @@ def _push_into_inputs(join: n.Join) -> n.Node:
             rest.append(part)
     if not left and not right:
         return join
-    from volley.optimizer.drop_unused_rank_number import remap
-
     new_left = join.left if not left else n.Filter(join.left, conjunction(left))  # type: ignore[arg-type]
     shift = {i: i - left_width for i in range(left_width, len(join.schema.fields))}
     new_right = join.right if not right else n.Filter(

@@ -7,7 +7,7 @@ whose sides share column names stay unambiguous.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from volley.plan.types import DataType
@@ -117,3 +117,17 @@ def walk(e: Expr):
 
 def input_refs(e: Expr) -> set[int]:
     return {n.index for n in walk(e) if isinstance(n, InputRef)}
+
+
+def remap(e: Expr, mapping: dict[int, int]) -> Expr:
+    """``e`` with every column reference ``i`` moved to ``mapping[i]``."""
+    if isinstance(e, InputRef):
+        return replace(e, index=mapping[e.index])
+    changes: dict[str, object] = {}
+    for f in fields(e):  # type: ignore[arg-type]
+        value = getattr(e, f.name)
+        if isinstance(value, Expr):
+            changes[f.name] = remap(value, mapping)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Expr) for v in value):
+            changes[f.name] = tuple(remap(v, mapping) for v in value)
+    return replace(e, **changes) if changes else e

@@ -165,7 +165,11 @@ class WindowAggregateOp(Operator):
         keys = columns[:n_keys]
         starts = columns[n_keys].to_numpy(zero_copy_only=False)
         ends = columns[n_keys + 1].to_numpy(zero_copy_only=False)
-        results = self._aggregation.take_ids(ids)
+        self._emit(keys, self._aggregation.take_ids(ids), starts, ends)
+
+    def _emit(self, keys: list[pa.Array], results: list[pa.Array], starts: np.ndarray,
+              ends: np.ndarray) -> None:
+        """The fired windows' rows: keys (in the output's types), aggregates, bounds."""
         schema = self.spec.output_schema
         keys = [k if k.type == schema.field(i).type else k.cast(schema.field(i).type)
                 for i, k in enumerate(keys)]
@@ -219,8 +223,4 @@ class WindowAggregateOp(Operator):
         ends = fired.column("timestamp").to_numpy() + 1
         results = self._aggregation.take(keys + [pa.array(starts, pa.int64()),
                                                  pa.array(ends, pa.int64())])
-        schema = self.spec.output_schema
-        keys = [k if k.type == schema.field(i).type else k.cast(schema.field(i).type)
-                for i, k in enumerate(keys)]
-        columns = keys + results + window_bound_columns(starts, ends, schema)
-        emit_table(self.out, pa.Table.from_arrays(columns, schema=schema))
+        self._emit(keys, results, starts, ends)

@@ -746,9 +746,6 @@ def _merge_using_columns(node: n.Node, combined: Scope, left: Scope, right: Scop
     if kind == "full":
         fields = node.schema.fields
         exprs: list[Expr] = [InputRef(i, f.name, f.data_type) for i, f in enumerate(fields)]
-        names: list[str] = []
-        for f in fields:  # a join's sides may share names; a projection's columns may not
-            names.append(_unused_name(f.name, names))
         kept = []
         for name, (lref, rref) in zip(using, pairs, strict=True):
             a = InputRef(lref, fields[lref].name, fields[lref].data_type)
@@ -758,9 +755,10 @@ def _merge_using_columns(node: n.Node, combined: Scope, left: Scope, right: Scop
                 raise PlanError(f"USING ({name}): the two sides' {name!r} columns have types "
                                 f"{a.type} and {b.type}, which have no common type")
             exprs.append(Call("coalesce", (a, b), t.as_nullable()))
-            names.append(_unused_name(name, names))
             kept.append(len(exprs) - 1)
             combined.columns.append(ScopeColumn(name, t.as_nullable(), None))
+        # a join's sides may share names; a projection's columns may not
+        names = _unique_names(list(node.schema.names) + using)
         node = n.Project(node, tuple(exprs), tuple(names))
         hidden = [i for pair in pairs for i in pair]
     else:
@@ -772,13 +770,6 @@ def _merge_using_columns(node: n.Node, combined: Scope, left: Scope, right: Scop
     rest = [i for i, c in enumerate(combined.columns) if not c.hidden and i not in kept]
     combined.star = kept + rest
     return node
-
-
-def _unused_name(name: str, taken: list[str]) -> str:
-    candidate, k = name, 0
-    while candidate in taken:
-        candidate, k = f"{name}{k}", k + 1
-    return candidate
 
 
 def _is_correlated(sub: exp.Expression, scope: Scope) -> bool:
